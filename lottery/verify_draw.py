@@ -1,0 +1,577 @@
+#!/usr/bin/env python3
+"""Check a Suanli draw record (suanli-draw/1) on your own computer.
+
+Usage:
+    python3 verify_draw.py RECORD            # a file path, an http(s) URL, or - for stdin
+    python3 verify_draw.py https://example.org/draws/wuhan-2026-r1.json
+
+It recomputes everything the record claims from the record's own published inputs: the
+entrants digest, the seed, every ticket, every rank, every outcome and waitlist position,
+and the promotions that followed withdrawals. It checks the drand beacon (randomness is
+SHA-256 of the signature, and the BLS signature itself when the ``drand-verify`` package is
+installed: ``pip install drand-verify``). It prints OK, or every mismatch it finds, and exits
+with status 0 only when everything matches (1 on a mismatch, 2 when the record cannot be read).
+
+This file is self-contained on purpose: it uses only the Python standard library and shares
+no code with the portal, so it is an independent re-implementation of the published spec.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+import urllib.request
+from datetime import UTC, datetime
+from operator import lt
+
+SPEC = "suanli-draw/1"
+QUICKNET = "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"
+KNOWN_CHAINS = {QUICKNET: (1692803367, 3)}  # chain hash: (genesis, period in seconds)
+REASONS = {"declined", "disqualified", "not_accepted"}
+
+DRAW_ID = re.compile(r"[a-z0-9-]{1,64}\Z")
+REF = re.compile(r"[A-Z0-9-]{1,32}\Z")
+STRATUM = re.compile(r"[a-z0-9-]{0,64}\Z")
+HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+HEX = re.compile(r"(?:[0-9a-f]{2})+\Z")
+TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z\Z")
+
+
+class Report:
+    """Collects mismatches; prints the first ``limit`` of each kind and counts the rest."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.problems: list[str] = []
+        self.notes: list[str] = []
+        self.per_kind: dict[str, int] = {}
+
+    def problem(self, kind: str, message: str) -> None:
+        count = self.per_kind.get(kind, 0) + 1
+        self.per_kind[kind] = count
+        if self.limit <= 0 or count <= self.limit:
+            self.problems.append(message)
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_kind.values())
+
+
+def is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not TIME.match(value):
+        return None
+    try:
+        return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def load(source: str) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read()
+    if source.startswith(("http://", "https://")):
+        request = urllib.request.Request(source, headers={"Accept": "application/json"})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            return response.read()
+    with open(source, "rb") as handle:
+        return handle.read()
+
+
+# --- the spec, step by step ---------------------------------------------------------------
+
+
+def digest_of(refs: list[str], strata: list[str]) -> str:
+    """Step 1, streaming the lines into SHA-256 in chunks (entrants sorted by ref)."""
+    hasher = hashlib.sha256()
+    chunk = 65536
+    for start in range(0, len(refs), chunk):
+        lines = [
+            f"{r}\t{s}\n"
+            for r, s in zip(
+                refs[start : start + chunk], strata[start : start + chunk], strict=False
+            )
+        ]
+        hasher.update("".join(lines).encode("utf-8"))
+    return hasher.hexdigest()
+
+
+def seed_of(draw_id: str, digest: str, beacon_line: str) -> str:
+    text = "suanli-draw/1\n" + draw_id + "\n" + digest + "\n" + beacon_line + "\n"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def tickets_of(seed: str, refs: list[str]) -> list[str]:
+    new = hashlib.sha256
+    prefix = (seed + ":").encode("ascii")
+    return [new(prefix + r.encode("ascii")).hexdigest() for r in refs]
+
+
+def outcomes_of(strata_by_rank: list[str], k: int, quotas: dict) -> list[bool]:
+    """Step 5 written as two explicit passes over the rank order."""
+    chosen = [False] * len(strata_by_rank)
+    taken: dict[str, int] = {}
+    for i, s in enumerate(strata_by_rank):  # pass 1: reserved seats
+        if quotas.get(s, (0, None))[0] > taken.get(s, 0):
+            chosen[i] = True
+            taken[s] = taken.get(s, 0) + 1
+    seats = sum(taken.values())
+    for i, s in enumerate(strata_by_rank):  # pass 2: open seats
+        if seats >= k:
+            break
+        if chosen[i]:
+            continue
+        cap = quotas.get(s, (0, None))[1]
+        if cap is None or taken.get(s, 0) < cap:
+            chosen[i] = True
+            taken[s] = taken.get(s, 0) + 1
+            seats += 1
+    return chosen
+
+
+def next_promotion(
+    ranked: list[tuple[str, str]], winners: set, gone: set, vacated: str, quotas: dict
+):
+    """The entrant who fills a winner's vacancy, or None (spec, withdrawals)."""
+    count: dict[str, int] = {}
+    for ref, stratum in ranked:
+        if ref in winners:
+            count[stratum] = count.get(stratum, 0) + 1
+
+    def under_cap(stratum: str) -> bool:
+        cap = quotas.get(stratum, (0, None))[1]
+        return cap is None or count.get(stratum, 0) < cap
+
+    waiting = [(r, s) for r, s in ranked if r not in winners and r not in gone]
+    if count.get(vacated, 0) < quotas.get(vacated, (0, None))[0]:
+        for r, s in waiting:
+            if s == vacated:
+                return r
+    for r, s in waiting:
+        if under_cap(s):
+            return r
+    return None
+
+
+# --- checking a record ------------------------------------------------------------------
+
+
+def check_inputs(rec: dict, report: Report):
+    """Validate the published inputs; returns (quotas, refs, strata) or None if unusable."""
+    if rec.get("spec") != SPEC:
+        report.problem("spec", f"spec is {rec.get('spec')!r}, expected {SPEC!r}")
+    if not isinstance(rec.get("draw_id"), str) or not DRAW_ID.match(rec["draw_id"]):
+        report.problem("draw_id", f"draw_id {rec.get('draw_id')!r} is not 1-64 of [a-z0-9-]")
+    k = rec.get("winners")
+    if not is_int(k) or k < 0:
+        report.problem("winners", f"winners {k!r} is not an integer >= 0")
+        k = None
+    if "entries_close_at" in rec and parse_time(rec["entries_close_at"]) is None:
+        report.problem("time", f"entries_close_at {rec['entries_close_at']!r} is not UTC ISO 8601")
+
+    quotas: dict[str, tuple[int, int | None]] = {}
+    raw_quotas = rec.get("quotas")
+    if not isinstance(raw_quotas, dict):
+        report.problem("quotas", "quotas is not an object")
+        raw_quotas = {}
+    for stratum, q in raw_quotas.items():
+        if not STRATUM.match(stratum):
+            report.problem("quotas", f"quotas has an invalid stratum name {stratum!r}")
+        if not isinstance(q, dict):
+            report.problem("quotas", f"quotas.{stratum} is not an object")
+            continue
+        reserved, cap = q.get("reserved", 0), q.get("cap")
+        if not is_int(reserved) or reserved < 0:
+            report.problem("quotas", f"quotas.{stratum}.reserved {reserved!r} is not >= 0")
+            reserved = 0
+        if cap is not None and (not is_int(cap) or cap < reserved):
+            report.problem("quotas", f"quotas.{stratum}.cap {cap!r} is not null or >= reserved")
+            cap = None
+        quotas[stratum] = (reserved, cap)
+    if k is not None and sum(r for r, _ in quotas.values()) > k:
+        report.problem("quotas", "reserved seats add up to more than winners")
+
+    entrants = rec.get("entrants")
+    if not isinstance(entrants, list):
+        report.problem("entrants", "entrants is not a list")
+        return None
+    try:
+        refs = [e["ref"] for e in entrants]
+        strata = [e["stratum"] for e in entrants]
+    except (TypeError, KeyError):
+        for i, e in enumerate(entrants):
+            if not isinstance(e, dict) or "ref" not in e or "stratum" not in e:
+                report.problem("entrants", f"entrants[{i}] is not an object with ref and stratum")
+        return None
+    usable = True
+    if not all(isinstance(r, str) and REF.match(r) for r in refs):
+        usable = False
+        for i, r in enumerate(refs):
+            if not isinstance(r, str) or not REF.match(r):
+                report.problem("entrants", f"entrants[{i}].ref {r!r} is not 1-32 of [A-Z0-9-]")
+    for s in {s for s in strata if not (isinstance(s, str) and STRATUM.match(s))}:
+        usable = False
+        report.problem("entrants", f"entrants has an invalid stratum {s!r}")
+    if not usable:
+        return None
+    if not all(map(lt, refs, refs[1:])):
+        for i in range(1, len(refs)):
+            if not refs[i - 1] < refs[i]:
+                what = "is repeated" if refs[i - 1] == refs[i] else "is out of order"
+                report.problem("entrants", f"entrants[{i}].ref {refs[i]} {what} (sorted by ref)")
+        if len(set(refs)) != len(refs):
+            return None
+        pairs = sorted(zip(refs, strata, strict=False))
+        refs, strata = [p[0] for p in pairs], [p[1] for p in pairs]
+    return k, quotas, refs, strata
+
+
+def check_beacon(rec: dict, report: Report, drawn: bool):
+    """Returns the beacon line, or None when it has no value yet or is malformed."""
+    b = rec.get("beacon")
+    if not isinstance(b, dict):
+        report.problem("beacon", "beacon is not an object")
+        return None
+    if b.get("source") == "declared":
+        if not isinstance(b.get("description"), str) or not b["description"].strip():
+            report.problem("beacon", "declared beacon has no description of its public event")
+        value = b.get("value")
+        if value is None and not drawn:
+            return None
+        if not isinstance(value, str) or not value or "\n" in value or "\r" in value:
+            report.problem("beacon", f"declared beacon value {value!r} is not a one-line string")
+            return None
+        report.note(f"beacon: declared value {value!r} from: {b.get('description')}")
+        return "declared " + value
+    if b.get("source") != "drand":
+        report.problem("beacon", f"beacon source {b.get('source')!r} is neither drand nor declared")
+        return None
+    chain, rnd = b.get("chain_hash"), b.get("round")
+    rand, sig = b.get("randomness"), b.get("signature")
+    ok = True
+    if not isinstance(chain, str) or not HEX64.match(chain):
+        report.problem("beacon", f"beacon chain_hash {chain!r} is not 64 lowercase hex digits")
+        ok = False
+    if not is_int(rnd) or rnd < 1:
+        report.problem("beacon", f"beacon round {rnd!r} is not a positive integer")
+        ok = False
+    close = parse_time(rec.get("entries_close_at"))
+    if ok and chain in KNOWN_CHAINS and close is not None:
+        genesis, period = KNOWN_CHAINS[chain]
+        at = genesis + (rnd - 1) * period
+        if at <= close.timestamp():
+            report.problem(
+                "beacon",
+                f"drand round {rnd} was published at "
+                f"{datetime.fromtimestamp(at, UTC):%Y-%m-%dT%H:%M:%SZ}, not after entries "
+                f"closed ({rec['entries_close_at']}): its value could have been known",
+            )
+    if rand is None and sig is None and not drawn:
+        return None
+    if not isinstance(sig, str) or not HEX.match(sig):
+        report.problem("beacon", f"beacon signature {sig!r} is not lowercase hex")
+        return None
+    if not isinstance(rand, str) or not HEX64.match(rand):
+        report.problem("beacon", f"beacon randomness {rand!r} is not 64 lowercase hex digits")
+        return None
+    if hashlib.sha256(bytes.fromhex(sig)).hexdigest() != rand:
+        report.problem("beacon", "beacon randomness is not SHA-256 of its signature")
+    if not ok:
+        return None
+    if chain != QUICKNET:
+        report.note(
+            f"beacon: BLS signature NOT checked: chain {chain[:16]}... is not drand quicknet, "
+            "whose public key this verifier knows"
+        )
+    else:
+        try:
+            import drand_verify
+        except ImportError:
+            report.note(
+                "beacon: BLS signature NOT checked: the drand-verify package is not installed "
+                "(pip install drand-verify); only randomness = SHA-256(signature) was checked"
+            )
+        else:
+            try:
+                proven = drand_verify.verify_quicknet(rnd, sig)
+            except Exception as error:  # the library raises ValueError on a bad signature
+                report.problem("beacon", f"beacon BLS signature does not verify: {error}")
+            else:
+                if proven != rand:
+                    report.problem("beacon", "beacon randomness differs from the verified one")
+                else:
+                    report.note(f"beacon: drand quicknet round {rnd}, BLS signature verified")
+    return f"drand {chain} {rnd} {rand}"
+
+
+def check_results(rec, report, k, quotas, refs, strata, seed):
+    """Tickets, ranks, outcomes; returns the rank order [(ref, stratum)] or None."""
+    results = rec.get("results")
+    if not isinstance(results, list):
+        report.problem("results", "results is not a list")
+        return None
+    n = len(refs)
+    try:
+        r_refs = [r["ref"] for r in results]
+        r_strata = [r["stratum"] for r in results]
+        r_tickets = [r["ticket"] for r in results]
+        r_ranks = [r["rank"] for r in results]
+        r_outcomes = [r["outcome"] for r in results]
+        r_positions = [r["waitlist_position"] for r in results]
+    except (TypeError, KeyError):
+        keys = ("ref", "stratum", "ticket", "rank", "outcome", "waitlist_position")
+        for i, r in enumerate(results):
+            if not isinstance(r, dict) or any(key not in r for key in keys):
+                report.problem("results", f"results[{i}] lacks one of {', '.join(keys)}")
+        return None
+    if len(results) != n:
+        report.problem("results", f"results has {len(results)} rows for {n} entrants")
+    stratum_of = dict(zip(refs, strata, strict=False))
+    if not all(isinstance(r, str) for r in r_refs) or set(r_refs) != set(refs):
+        listed = {r for r in r_refs if isinstance(r, str)}
+        for r in sorted(set(refs) - listed):
+            report.problem("membership", f"entrant {r} has no result")
+        for r in sorted(listed - set(refs)):
+            report.problem("membership", f"result {r} is not an entrant")
+        return None
+    if len(set(r_refs)) != len(r_refs):
+        report.problem("membership", "a reference appears twice in results")
+        return None
+    if r_strata != [stratum_of[r] for r in r_refs]:
+        for r, s in zip(r_refs, r_strata, strict=False):
+            if s != stratum_of[r]:
+                report.problem(
+                    "stratum", f"{r}: result stratum {s!r}, entrant has {stratum_of[r]!r}"
+                )
+
+    tickets = tickets_of(seed, r_refs)
+    if tickets != r_tickets:
+        for r, want, got in zip(r_refs, tickets, r_tickets, strict=False):
+            if want != got:
+                report.problem("ticket", f"{r}: ticket is {got!r}, recomputed {want}")
+
+    # The spec's order is by (ticket, ref); checking the published order is linear.
+    in_order = all(map(lt, tickets, tickets[1:])) or all(
+        a < b or (a == b and ra < rb)
+        for a, b, ra, rb in zip(tickets, tickets[1:], r_refs, r_refs[1:], strict=False)
+    )
+    if in_order:
+        ranked = list(zip(r_refs, (stratum_of[r] for r in r_refs), strict=False))
+    else:
+        ranked = [(r, stratum_of[r]) for _, r in sorted(zip(tickets, r_refs, strict=False))]
+        where = {r: i for i, (r, _) in enumerate(ranked)}
+        for i, r in enumerate(r_refs):
+            if where[r] != i:
+                report.problem(
+                    "order", f"{r}: listed at position {i + 1}, belongs at {where[r] + 1}"
+                )
+    expected_ranks = list(range(1, len(r_refs) + 1))
+    if r_ranks != expected_ranks or not all(type(x) is int for x in r_ranks):
+        for i, (r, got) in enumerate(zip(r_refs, r_ranks, strict=False)):
+            want = (where[r] if not in_order else i) + 1
+            if got != want or type(got) is not int:
+                report.problem("rank", f"{r}: rank is {got!r}, recomputed {want}")
+
+    if k is None:
+        return ranked
+    chosen = outcomes_of([s for _, s in ranked], k, quotas)
+    want_outcome: dict[str, str] = {}
+    want_position: dict[str, int | None] = {}
+    waiting = 0
+    for (ref, _), won in zip(ranked, chosen, strict=False):
+        if won:
+            want_outcome[ref], want_position[ref] = "winner", None
+        else:
+            waiting += 1
+            want_outcome[ref], want_position[ref] = "waitlist", waiting
+    if in_order and all(p is None or type(p) is int for p in r_positions):
+        same = r_outcomes == ["winner" if c else "waitlist" for c in chosen] and r_positions == [
+            want_position[r] for r in r_refs
+        ]
+    else:
+        same = False
+    if not same:
+        for r, got_outcome, got_position in zip(r_refs, r_outcomes, r_positions, strict=False):
+            if got_outcome != want_outcome[r]:
+                report.problem(
+                    "outcome", f"{r}: outcome is {got_outcome!r}, recomputed {want_outcome[r]}"
+                )
+            if got_position != want_position[r] or (
+                got_position is not None and type(got_position) is not int
+            ):
+                report.problem(
+                    "waitlist_position",
+                    f"{r}: waitlist_position is {got_position!r}, recomputed {want_position[r]}",
+                )
+    report.note(f"results: {len(ranked)} entrants, {sum(chosen)} winners")
+    return [(ref, s, won) for (ref, s), won in zip(ranked, chosen, strict=False)]
+
+
+def check_events(rec, report, quotas, ranked) -> None:
+    """Replays withdrawals in order and checks each promotion the spec implies."""
+    withdrawals = rec.get("withdrawals", [])
+    promotions = rec.get("promotions", [])
+    if not isinstance(withdrawals, list) or not isinstance(promotions, list):
+        report.problem("events", "withdrawals and promotions must be lists")
+        return
+    if not withdrawals and not promotions:
+        return
+    plain = [(r, s) for r, s, _ in ranked]
+    known = {r for r, _ in plain}
+    winners = {r for r, _, won in ranked if won}
+    gone: set[str] = set()
+    unmatched = list(range(len(promotions)))
+    last = None
+    for i, w in enumerate(withdrawals):
+        if not isinstance(w, dict):
+            report.problem("events", f"withdrawals[{i}] is not an object")
+            continue
+        ref, reason, at = w.get("ref"), w.get("reason"), parse_time(w.get("at"))
+        if reason not in REASONS:
+            report.problem(
+                "events", f"withdrawals[{i}] reason {reason!r} is not one of {sorted(REASONS)}"
+            )
+        if at is None:
+            report.problem("events", f"withdrawals[{i}] time {w.get('at')!r} is not UTC ISO 8601")
+        elif last is not None and at < last:
+            report.problem("events", f"withdrawals[{i}] is earlier than the one before it")
+        last = at or last
+        if ref not in known:
+            report.problem("events", f"withdrawals[{i}] {ref!r} is not an entrant")
+            continue
+        if ref in gone:
+            report.problem("events", f"withdrawals[{i}] {ref} had already withdrawn")
+            continue
+        gone.add(ref)
+        matches = [
+            j
+            for j in unmatched
+            if isinstance(promotions[j], dict) and promotions[j].get("replaces") == ref
+        ]
+        if ref not in winners:
+            for j in matches:
+                report.problem("events", f"promotions[{j}] replaces {ref}, who was not a winner")
+                unmatched.remove(j)
+            continue
+        winners.discard(ref)
+        vacated = dict(plain)[ref]
+        expected = next_promotion(plain, winners, gone, vacated, quotas)
+        if not matches:
+            if expected is not None:
+                report.problem(
+                    "events",
+                    f"withdrawal of {ref}: {expected} should have been promoted, "
+                    "no promotion recorded",
+                )
+                winners.add(expected)
+            continue
+        j = matches[0]
+        unmatched.remove(j)
+        p = promotions[j]
+        if p.get("ref") != expected:
+            report.problem(
+                "events",
+                f"promotions[{j}] promotes {p.get('ref')!r} for {ref}; the spec gives {expected}",
+            )
+        p_at = parse_time(p.get("at"))
+        if p_at is None:
+            report.problem("events", f"promotions[{j}] time {p.get('at')!r} is not UTC ISO 8601")
+        elif at is not None and p_at < at:
+            report.problem("events", f"promotions[{j}] is dated before the withdrawal it fills")
+        if expected is not None:
+            winners.add(expected)
+    for j in unmatched:
+        report.problem("events", f"promotions[{j}] does not follow any withdrawal of a winner")
+    report.note(f"events: {len(withdrawals)} withdrawals, {len(promotions)} promotions")
+
+
+def verify(rec: object, report: Report) -> None:
+    if not isinstance(rec, dict):
+        report.problem("record", "the record is not a JSON object")
+        return
+    if rec.get("entrants") is None and rec.get("entrants_digest") is None:
+        check_beacon(rec, report, False)
+        for key in ("seed", "results"):
+            if rec.get(key) is not None:
+                report.problem("record", f"{key} is set although entries have not closed")
+        report.note("entries have not closed yet: there is no entrant list to check")
+        return
+    inputs = check_inputs(rec, report)
+    drawn = rec.get("seed") is not None or rec.get("results") is not None
+    line = check_beacon(rec, report, drawn)
+    if inputs is None:
+        return
+    k, quotas, refs, strata = inputs
+    digest = digest_of(refs, strata)
+    if rec.get("entrants_digest") != digest:
+        report.problem(
+            "digest", f"entrants_digest is {rec.get('entrants_digest')!r}, recomputed {digest}"
+        )
+    else:
+        report.note(f"entrants: {len(refs)}, digest {digest}")
+    if not drawn:
+        for key in ("withdrawals", "promotions"):
+            if rec.get(key):
+                report.problem("events", f"{key} listed although the draw has not run")
+        report.note("the draw has not run yet: no seed or results to check")
+        return
+    if line is None or not isinstance(rec.get("draw_id"), str):
+        return
+    seed = seed_of(rec["draw_id"], digest, line)
+    if rec.get("seed") != seed:
+        report.problem("seed", f"seed is {rec.get('seed')!r}, recomputed {seed}")
+    ranked = check_results(rec, report, k, quotas, refs, strata, seed)
+    if ranked is not None and k is not None:
+        check_events(rec, report, quotas, ranked)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Verify a Suanli draw record (suanli-draw/1).")
+    parser.add_argument("record", help="path, http(s) URL, or - for standard input")
+    parser.add_argument(
+        "--max-report",
+        type=int,
+        default=100,
+        help="show at most this many mismatches of each kind (0 = all; default 100)",
+    )
+    args = parser.parse_args(argv)
+    report = Report(args.max_report)
+    try:
+        raw = load(args.record)
+    except Exception as error:  # a missing file, a refused URL: say so, no traceback
+        print(f"CANNOT READ {args.record}: {error}")
+        return 2
+    try:
+        rec = json.loads(raw)
+    except (ValueError, RecursionError) as error:
+        print(f"MISMATCH: the record is not valid JSON: {error}")
+        return 1
+    try:
+        verify(rec, report)
+    except Exception as error:  # tampering we did not foresee must still be a clean report
+        report.problem("record", f"the record is malformed ({type(error).__name__}: {error})")
+    for line in report.notes:
+        print(line)
+    if report.total:
+        for line in report.problems:
+            print("MISMATCH:", line)
+        hidden = report.total - len(report.problems)
+        if hidden:
+            print(f"... and {hidden} more mismatches (use --max-report 0 to list all)")
+        print(f"FAILED: {report.total} mismatch(es)")
+        return 1
+    print("OK: the record matches suanli-draw/1")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
