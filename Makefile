@@ -1,0 +1,27 @@
+# The two commands of the README are `make run` and `make test`; the rest are their parts.
+.PHONY: setup run test test-services lint format lock demo
+
+setup:
+	bash scripts/setup.sh
+
+run: setup
+	.venv/bin/python manage.py runportal
+
+test: setup
+	.venv/bin/python -m pytest -q
+
+# The same suite against PostgreSQL and Redis with real Celery workers (what CI runs second).
+test-services: setup
+	bash scripts/test-services.sh
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+lock:
+	.venv/bin/pip install -q -r requirements.in
+	.venv/bin/pip freeze | sort -f > requirements.txt

@@ -1,0 +1,13 @@
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import Application, Round
+
+
+def rounds_open() -> QuerySet[Round]:
+    now = timezone.now()
+    return Round.objects.filter(opens_at__lte=now, closes_at__gt=now).select_related("program")
+
+
+def application_by_reference(*, reference: str) -> Application | None:
+    return Application.objects.filter(reference=reference.strip().upper()).first()

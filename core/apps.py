@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from .permissions import groups_apply_permissions
+
+        # Every app's permissions must exist first; each app's post_migrate runs after its own are
+        # created, so re-apply after each one (idempotent and cheap) rather than only after core.
+        post_migrate.connect(groups_apply_permissions, dispatch_uid="core.groups_apply_permissions")

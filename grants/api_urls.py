@@ -1,0 +1,2 @@
+app_name = "grants_api"
+urlpatterns: list = []

@@ -1,0 +1,2 @@
+app_name = "letters_api"
+urlpatterns: list = []

@@ -1,0 +1,2 @@
+app_name = "lottery_api"
+urlpatterns: list = []

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Prepare a fresh Debian/Ubuntu machine (or refresh an existing checkout): system packages,
+# the virtual environment, compiled translations, the database schema and static files.
+# Safe to run again: every step checks before it acts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  # WeasyPrint renders PDFs through Pango; HarfBuzz's subsetter makes font subsetting ~40x faster.
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
+  # Chinese fonts embedded in letters and receipts.
+  fonts-noto-cjk
+  # compilemessages needs msgfmt.
+  gettext
+  # pdftotext/pdffonts and zbarimg check the PDFs and QR codes in tests.
+  poppler-utils zbar-tools
+)
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "Installing system packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+# Reinstall only when requirements.txt changed since the last successful install.
+stamp=.venv/.requirements.sha256
+want=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  echo "$want" > "$stamp"
+fi
+
+mkdir -p var
+.venv/bin/python manage.py compilemessages -v0 --ignore=.venv
