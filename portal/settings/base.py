@@ -201,6 +201,17 @@ APPLICATION_RATE_LIMIT_PER_HOUR = env.int("SUANLI_APPLICATION_RATE_LIMIT_PER_HOU
 # --- milestones ---
 
 # --- letters ---
+# Issued letters are saved through this STORAGES alias ("default": files under MEDIA_ROOT). Point
+# it at another alias (e.g. an S3 backend added to STORAGES) to keep letters elsewhere.
+LETTERS_STORAGE = env.str("SUANLI_LETTERS_STORAGE", default="default")
+# Largest PDF the public verification page will hash (the upload is never stored).
+LETTERS_VERIFY_UPLOAD_MAX_BYTES = env.int(
+    "SUANLI_LETTERS_VERIFY_UPLOAD_MAX_BYTES", default=10_000_000
+)
+# WeasyPrint logs every parsing step at INFO and fontTools every subset; keep warnings only.
+LOGGING["loggers"].update(
+    {"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}}
+)
 
 # --- notifications ---
 
