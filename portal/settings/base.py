@@ -136,6 +136,12 @@ if env.str("EMAIL_URL", default=""):
 DEFAULT_FROM_EMAIL = env.str(
     "DJANGO_DEFAULT_FROM_EMAIL", default="Suanli <noreply@suanli.localhost>"
 )
+# The reference center receiver that `manage.py runportal` starts for the demo centers' billing
+# webhooks. A fixed demo secret: the demo is local, and the endpoint rows the demo creates use it.
+DEMO_RECEIVER_URL = env.str("SUANLI_DEMO_RECEIVER_URL", default="http://127.0.0.1:8765/")
+DEMO_RECEIVER_SECRET = env.str(
+    "SUANLI_DEMO_RECEIVER_SECRET", default="whsec_c3VhbmxpLWRlbW8tcmVjZWl2ZXItc2VjcmV0LTMyYnk="
+)
 # Who is told when something needs a human: failed webhooks, bad beacons, fairness alarms.
 STAFF_ALERT_EMAILS = env.list("SUANLI_STAFF_ALERT_EMAILS", default=["ops@suanli.localhost"])
 
