@@ -312,11 +312,16 @@ def drand_first_round_after(
     delay: timedelta = timedelta(minutes=10),
     chain_hash: str = QUICKNET_CHAIN_HASH,
 ) -> int:
-    """The first round published at least ``delay`` after ``moment``."""
+    """The first round published at least ``delay`` after ``moment`` and strictly after it
+    (the spec requires the beacon to be unknowable when entries close)."""
     genesis, period = DRAND_CHAINS[chain_hash]
     target = (moment + delay).timestamp()
-    round_number = max(1, int((target - genesis) // period) + 1)
-    while genesis + (round_number - 1) * period < target:
+    after = moment.timestamp()
+    round_number = max(1, int((target - genesis) // period))
+    while (
+        genesis + (round_number - 1) * period < target
+        or genesis + (round_number - 1) * period <= after
+    ):
         round_number += 1
     return round_number
 
