@@ -1,14 +1,14 @@
-# The two commands of the README are `make run` and `make test`; the rest are their parts.
+# Shortcuts for the README's commands (scripts/run.sh, scripts/test.sh) and their parts.
 .PHONY: setup run test test-services lint format lock demo
 
 setup:
 	bash scripts/setup.sh
 
-run: setup
-	.venv/bin/python manage.py runportal
+run:
+	bash scripts/run.sh
 
-test: setup
-	.venv/bin/python -m pytest -q
+test:
+	bash scripts/test.sh
 
 # The same suite against PostgreSQL and Redis with real Celery workers (what CI runs second).
 test-services: setup

@@ -29,8 +29,18 @@ fi
 
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "Suanli needs Python 3.11 (Django 5.2 LTS on the machines we deploy); found $("$PYTHON" --version)." >&2
+  echo "Set PYTHON=/path/to/python3.11 and run again." >&2
+  exit 1
+fi
 if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
+  if ! "$PYTHON" -m venv .venv 2>/dev/null; then
+    # Debian splits venv out of Python.
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q python3-venv
+    rm -rf .venv && "$PYTHON" -m venv .venv
+  fi
 fi
 # Reinstall only when requirements.txt changed since the last successful install.
 stamp=.venv/.requirements.sha256
