@@ -222,3 +222,37 @@ LOGGING["loggers"].update(
 # --- notifications ---
 
 # --- transparency ---
+# Base URLs of the outside APIs the evidence checkers read (tests point them at a local server).
+MILESTONES_GITHUB_API = env.str("SUANLI_MILESTONES_GITHUB_API", default="https://api.github.com")
+MILESTONES_HUGGINGFACE_API = env.str(
+    "SUANLI_MILESTONES_HUGGINGFACE_API", default="https://huggingface.co"
+)
+MILESTONES_ARXIV_API = env.str("SUANLI_MILESTONES_ARXIV_API", default="https://export.arxiv.org")
+# Optional tokens: raise the APIs' rate limits; never required.
+MILESTONES_GITHUB_TOKEN = env.str("SUANLI_MILESTONES_GITHUB_TOKEN", default="")
+MILESTONES_HUGGINGFACE_TOKEN = env.str("SUANLI_MILESTONES_HUGGINGFACE_TOKEN", default="")
+# Evidence URLs are untrusted: private/loopback/link-local targets stay refused unless a test
+# (local server) turns this on; evidence pages must be https.
+MILESTONES_FETCH_ALLOW_PRIVATE = env.bool("SUANLI_MILESTONES_FETCH_ALLOW_PRIVATE", default=False)
+MILESTONES_REQUIRE_HTTPS = env.bool("SUANLI_MILESTONES_REQUIRE_HTTPS", default=True)
+MILESTONES_FETCH_TIMEOUT_SECONDS = env.float("SUANLI_MILESTONES_FETCH_TIMEOUT", default=15.0)
+MILESTONES_FETCH_MAX_BYTES = env.int("SUANLI_MILESTONES_FETCH_MAX_BYTES", default=5_000_000)
+# Automatic checks that cannot decide for a passing reason (rate limit, timeout) are retried
+# with doubling delays from this base, this many times, before staff review.
+MILESTONES_CHECK_MAX_ATTEMPTS = env.int("SUANLI_MILESTONES_CHECK_MAX_ATTEMPTS", default=6)
+MILESTONES_CHECK_BACKOFF_SECONDS = env.int("SUANLI_MILESTONES_CHECK_BACKOFF_SECONDS", default=300)
+# Reminders this many days before a target date; overdue after the date plus the grace days.
+MILESTONES_REMINDER_DAYS = env.list("SUANLI_MILESTONES_REMINDER_DAYS", cast=int, default=[30, 7, 1])
+MILESTONES_GRACE_DAYS = env.int("SUANLI_MILESTONES_GRACE_DAYS", default=14)
+# A usage report (no tranche) due when the grant's compute expires.
+MILESTONES_USAGE_REPORT = env.bool("SUANLI_MILESTONES_USAGE_REPORT", default=True)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "milestones-check-due": {"task": "milestones.tasks.milestones_check_due", "schedule": 300},
+        "milestones-remind": {"task": "milestones.tasks.milestones_remind", "schedule": 3600},
+        "milestones-mark-overdue": {
+            "task": "milestones.tasks.milestones_mark_overdue",
+            "schedule": 3600,
+        },
+    }
+)
