@@ -157,13 +157,14 @@ def load_demo(stdout) -> None:
     now = timezone.now()
     rounds = _rounds(now)
     centers = list(Center.objects.filter(is_active=True))
-    rng = random.Random(2026)  # fixed seed: the same demo every time
     created = 0
     for round_ in rounds:
         city = round_.eligible_cities[0] if round_.eligible_cities else "qingyang"
         names = [(n, "zh-hans") for n in ZH_COMPANIES] + [(n, "en") for n in EN_COMPANIES]
-        rng.shuffle(names)
+        random.Random(round_.code).shuffle(names)
         for index, (name, language) in enumerate(names[:14]):
+            # One fixed seed per company: the second run draws the same values and skips it.
+            rng = random.Random(f"{round_.code}/{index}")
             legal = (
                 f"{city.capitalize()} {name} Co., Ltd."
                 if language == "en"

@@ -43,12 +43,19 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 # Reinstall only when requirements.txt changed since the last successful install.
+mkdir -p var
 stamp=.venv/.requirements.sha256
 want=$(sha256sum requirements.txt | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  # pip's output goes to a log (this machine's pip config adds noisy index warnings); shown on failure.
+  if ! .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt >var/pip-install.log 2>&1; then
+    cat var/pip-install.log >&2
+    exit 1
+  fi
   echo "$want" > "$stamp"
 fi
 
-mkdir -p var
-.venv/bin/python manage.py compilemessages -v0 --ignore=.venv
+# Translations: the .po files are the source, the .mo files are built here (not committed).
+if find . -path ./.venv -prune -o -name '*.po' -print | grep -q .; then
+  .venv/bin/python manage.py compilemessages -v0 --ignore=.venv
+fi
