@@ -14,6 +14,8 @@ APT_PACKAGES=(
   gettext
   # pdftotext/pdffonts and zbarimg check the PDFs and QR codes in tests.
   poppler-utils zbar-tools
+  # Browser tests (tests/e2e): Playwright drives Debian's Chromium; never `playwright install`.
+  chromium
 )
 
 missing=()

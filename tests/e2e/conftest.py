@@ -1,0 +1,142 @@
+"""Browser tests: Playwright drives Debian's Chromium (never a downloaded browser) against
+pytest-django's live server, with axe-core (bundled by axe-playwright-python) injected into
+every page a founder or a member of the public sees.
+
+One browser per test session; every test gets fresh browser contexts (no shared cookies).
+Playwright's `launch()` gives the browser a fresh temporary profile (user-data dir) each session.
+"""
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM (fixtures, factories)
+# refuses to run there unless told the calls are deliberate and synchronous.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# What docs/UX.md promises: WCAG 2.2 AA as axe-core can check it.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]
+NARROW = 320
+DESKTOP = {"width": 1280, "height": 900}
+# Fail fast: a local page that takes 10 s to answer is a failure, not a wait.
+TIMEOUT_MS = 10_000
+
+_axe = Axe()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed: run `bash scripts/setup.sh`")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
+    """new_page(java_script=True, width=1280) -> a page in its own fresh context."""
+    contexts = []
+
+    def make(*, java_script: bool = True, width: int = DESKTOP["width"]) -> Page:
+        context = browser.new_context(
+            base_url=live_server.url,
+            java_script_enabled=java_script,
+            viewport={"width": width, "height": DESKTOP["height"]},
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate limits count in the cache, which outlives a test; every browser test starts clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def axe_violations(page: Page) -> list[dict]:
+    results = _axe.run(
+        page,
+        options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]},
+    )
+    return results.response["violations"]
+
+
+def describe_violations(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"][:5]:
+            lines.append(f"    at {' '.join(map(str, node['target']))}: {node['html'][:200]}")
+            summary = (node.get("failureSummary") or "").replace("\n", " ")
+            if summary:
+                lines.append(f"      {summary[:300]}")
+    return "\n".join(lines)
+
+
+def assert_accessible(page: Page) -> None:
+    """Zero axe-core violations (WCAG 2.2 AA tags) on the page as it is now."""
+    violations = axe_violations(page)
+    assert not violations, f"axe-core on {page.url}:\n{describe_violations(violations)}"
+
+
+def assert_reflows(page: Page) -> None:
+    """WCAG 1.4.10: at 320 CSS px wide, nothing needs horizontal scrolling."""
+    size = page.viewport_size
+    if size and size["width"] != NARROW:
+        page.set_viewport_size({"width": NARROW, "height": size["height"]})
+    try:
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= NARROW, (
+            f"{page.url} scrolls sideways at {NARROW} px: scrollWidth {scroll_width}; widest: "
+            + page.evaluate(_WIDEST_ELEMENTS_JS, NARROW)
+        )
+    finally:
+        if size and size["width"] != NARROW:
+            page.set_viewport_size(size)
+
+
+_WIDEST_ELEMENTS_JS = """(limit) => Array.from(document.querySelectorAll('body *'))
+  .filter(e => e.getBoundingClientRect().right > limit + 0.5)
+  .slice(-5)
+  .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+       (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\\s+/).join('.') : '') +
+       ' right=' + Math.round(e.getBoundingClientRect().right))
+  .join('; ')"""
+
+
+def check_page(page: Page, *, language: str) -> None:
+    """What every page must pass: the right `lang`, axe clean, and reflow at 320 px."""
+    assert page.locator("html").get_attribute("lang") == language, page.url
+    assert_accessible(page)
+    assert_reflows(page)
