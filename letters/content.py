@@ -92,3 +92,18 @@ def file_sha256(data: bytes) -> str:
 def fingerprint_grouped(hex_digest: str, group: int = 8) -> str:
     """64 hex digits in groups of 8, so a person can compare them by eye."""
     return " ".join(hex_digest[i : i + group] for i in range(0, len(hex_digest), group))
+
+
+# What each tranche's milestone is called on the letter, in both languages at once. Kept here
+# rather than taken from translations so the printed letter never depends on a compiled catalog.
+MILESTONE_LABELS = {
+    "acceptance": ("接受资助", "Acceptance of the grant"),
+    "open_weights": ("公开发布模型权重", "Open-source model weights published"),
+    "open_code": ("公开发布源代码", "Open-source code published"),
+    "paper": ("发表论文或技术报告", "Paper or technical report published"),
+    "product_launch": ("产品上线", "Product launched"),
+}
+
+
+def milestone_labels(kind: str) -> tuple[str, str]:
+    return MILESTONE_LABELS.get(kind, (kind, kind))
