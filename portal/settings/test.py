@@ -15,3 +15,6 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Serve static files from the apps' folders without a collectstatic step.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
