@@ -1,24 +1,62 @@
+"""The one way the portal sends a message: render now, record, deliver after commit.
+
+Every app calls ``notification_send``; the kinds and the context each needs are listed in
+``notifications.registry``. Delivery is a Celery task that calls ``notification_deliver``; its
+outcome (sent / failed, attempts, last error) is kept on the ``Notification`` row, which staff
+see in admin and can resend.
+"""
+
 import logging
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from core.services import audit_record
+
 from .models import Notification
+from .registry import KINDS, template_names
 
 logger = logging.getLogger(__name__)
 
 
+class NotificationContextMissing(ValueError):
+    """A sender left out a name the kind's templates need (see notifications.registry)."""
+
+
+def notification_language(language: str | None) -> str:
+    """One of the portal's languages: a recipient with an unknown one gets the default."""
+    codes = [code for code, _name in settings.LANGUAGES]
+    if language in codes:
+        return language
+    if language and language.lower().startswith("zh"):
+        return "zh-hans"
+    if language and language.lower().startswith("en"):
+        return "en"
+    return settings.LANGUAGE_CODE
+
+
 def notification_render(*, kind: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
     """Subject and body of a message kind in one language, from its two templates."""
+    registered = KINDS.get(kind)
+    if registered is None:
+        # Still rendered (a template must exist), but the registry is where kinds are listed.
+        logger.warning("notification kind %r is not in notifications.registry", kind)
+    else:
+        missing = [name for name in registered.context if name not in context]
+        if missing:
+            raise NotificationContextMissing(f"{kind} needs {', '.join(missing)} in its context")
+    language = notification_language(language)
+    subject_template, body_template = template_names(kind)
     with translation.override(language):
         full_context = {"site_url": settings.SITE_URL, "language": language, **context}
-        subject = render_to_string(f"notifications/{kind}.subject.txt", full_context)
-        body = render_to_string(f"notifications/{kind}.body.txt", full_context)
-    return " ".join(subject.split()), body.strip() + "\n"
+        subject = render_to_string(subject_template, full_context)
+        body = render_to_string(body_template, full_context)
+    return " ".join(subject.split())[:300], body.strip() + "\n"
 
 
 def notification_send(
@@ -32,7 +70,8 @@ def notification_send(
     """Record a message and send it after the surrounding transaction commits.
 
     Rendering happens now, so a template error fails the change that caused it instead of a
-    message silently never going out."""
+    message silently never going out; a rolled-back change sends nothing."""
+    language = notification_language(language)
     subject, body = notification_render(kind=kind, language=language, context=context)
     notification = Notification.objects.create(
         kind=kind,
@@ -43,15 +82,21 @@ def notification_send(
         related_type=related._meta.label_lower if related is not None else "",
         related_id=str(related.pk) if related is not None else "",
     )
-    from .tasks import notification_deliver_task
-
-    notification_id = notification.pk
-    transaction.on_commit(lambda: notification_deliver_task.delay(notification_id))
+    _enqueue(notification.pk)
     return notification
 
 
+def _enqueue(notification_id: int) -> None:
+    from .tasks import notification_deliver_task
+
+    transaction.on_commit(lambda: notification_deliver_task.delay(notification_id))
+
+
 def notification_deliver(*, notification_id: int) -> bool:
-    """Send one pending message. Returns False if it was already sent (idempotent)."""
+    """Send one pending message. Returns False if it was already sent (idempotent).
+
+    A failure is recorded (state failed, attempts, error) and re-raised so the task's retry
+    policy tries again; the row keeps the latest error for staff."""
     with transaction.atomic():
         notification = Notification.objects.select_for_update().get(pk=notification_id)
         if notification.state == Notification.State.SENT:
@@ -71,17 +116,32 @@ def notification_deliver(*, notification_id: int) -> bool:
             logger.warning(
                 "notification %s to %s failed: %s", notification.pk, notification.to_email, error
             )
-            raise
-        notification.state = Notification.State.SENT
-        notification.sent_at = timezone.now()
-        notification.last_error = ""
-        notification.save(update_fields=["state", "attempts", "last_error", "sent_at"])
-    return True
+            failure = error
+        else:
+            notification.state = Notification.State.SENT
+            notification.sent_at = timezone.now()
+            notification.last_error = ""
+            notification.save(update_fields=["state", "attempts", "last_error", "sent_at"])
+            return True
+    # Raised outside the atomic block so the failed state and the error are committed.
+    raise failure
 
 
-def notification_resend(*, notification: Notification) -> None:
-    """Staff resend: the same message again, as a new delivery of the same record."""
-    Notification.objects.filter(pk=notification.pk).update(state=Notification.State.PENDING)
-    from .tasks import notification_deliver_task
-
-    transaction.on_commit(lambda: notification_deliver_task.delay(notification.pk))
+def notification_resend(
+    *, notification: Notification, actor: AbstractBaseUser | None = None
+) -> Notification:
+    """Staff resend: the same recorded message again (same subject and body), as a new
+    delivery of the same row; the attempt count keeps growing so the log shows every try."""
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().get(pk=notification.pk)
+        notification.state = Notification.State.PENDING
+        notification.sent_at = None
+        notification.save(update_fields=["state", "sent_at"])
+        audit_record(
+            actor=actor,
+            action="notification.resent",
+            target=notification,
+            detail={"kind": notification.kind, "attempts_before": notification.attempts},
+        )
+        _enqueue(notification.pk)
+    return notification
