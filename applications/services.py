@@ -211,6 +211,17 @@ def status_url_for(application: Application) -> str:
     return settings.SITE_URL + status_link_for(application)
 
 
+def status_link_send(*, application: Application) -> None:
+    """E-mail a fresh status link to the address on file (never to an address given now)."""
+    notification_send(
+        kind="status_link",
+        to_email=application.email,
+        language=application.language,
+        context={"application": application, "status_url": status_url_for(application)},
+        related=application,
+    )
+
+
 def status_link_resend(*, reference: str, email: str) -> bool:
     """Send a fresh status link if reference and e-mail match. The caller shows the same answer
     either way, so the form can't be used to learn which references exist."""
@@ -219,13 +230,7 @@ def status_link_resend(*, reference: str, email: str) -> bool:
     ).first()
     if application is None:
         return False
-    notification_send(
-        kind="status_link",
-        to_email=application.email,
-        language=application.language,
-        context={"application": application, "status_url": status_url_for(application)},
-        related=application,
-    )
+    status_link_send(application=application)
     return True
 
 

@@ -1,26 +1,355 @@
-"""Founder-facing pages. Thin: validate with a form, call a service, render."""
+"""Founder-facing pages. Thin: validate with a form, call a service, render.
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+The application is one page, then a check-your-answers page, then a confirmation that works as a
+bookmark. Between the first two the answers wait in the session (signed, so a tampered session
+store cannot inject answers that skipped validation; they are validated again on submit anyway).
+"""
 
-from .services import status_token_read
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from .forms import HONEYPOT_FIELD, ApplicationForm, ResendLinkForm
+from .models import Application, Commitment
+from .ratelimit import rate_limit_exceeded, retry_after_seconds
+from .services import (
+    ApplicationError,
+    DuplicateApplication,
+    RoundNotOpen,
+    application_submit,
+    application_withdraw,
+    status_link_resend,
+    status_link_send,
+    status_token_make,
+    status_token_read,
+)
+
+PENDING_SESSION_KEY = "applications.pending"
+PENDING_SALT = "suanli.applications.pending-answers"
+DUPLICATE_SESSION_KEY = "applications.duplicate_of"
+# Answers left on the check page longer than this are dropped; the founder starts again.
+PENDING_MAX_AGE_SECONDS = 24 * 3600
+# Posting the long form (including corrections after errors) is cheaper than submitting.
+FORM_POSTS_PER_SUBMISSION = 10
 
 
+# --- helpers ---------------------------------------------------------------------------------
+def _language(request: HttpRequest) -> str:
+    return "en" if (translation.get_language() or "").startswith("en") else "zh-hans"
+
+
+def _too_many_requests(request: HttpRequest) -> HttpResponse:
+    response = render(request, "applications/rate_limited.html", status=429)
+    response["Retry-After"] = str(retry_after_seconds())
+    return response
+
+
+def _pending_store(request: HttpRequest, data) -> None:
+    answers = {
+        key: data.get(key)
+        for key in data
+        if key not in {"csrfmiddlewaretoken", HONEYPOT_FIELD} and key in ApplicationForm.base_fields
+    }
+    request.session[PENDING_SESSION_KEY] = signing.dumps(answers, salt=PENDING_SALT, compress=True)
+
+
+def _pending_load(request: HttpRequest) -> dict[str, Any] | None:
+    token = request.session.get(PENDING_SESSION_KEY)
+    if not token:
+        return None
+    try:
+        return signing.loads(token, salt=PENDING_SALT, max_age=PENDING_MAX_AGE_SECONDS)
+    except signing.BadSignature:
+        request.session.pop(PENDING_SESSION_KEY, None)
+        return None
+
+
+def _token_page(response: HttpResponse) -> HttpResponse:
+    """Pages reached by a secret link: never leak the link to another site, never cache."""
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _masked_email(address: str) -> str:
+    local, _at, domain = address.partition("@")
+    return f"{local[:1]}•••@{domain}" if domain else "•••"
+
+
+def _duplicate(request: HttpRequest, existing: Application) -> HttpResponse:
+    request.session[DUPLICATE_SESSION_KEY] = existing.pk
+    return render(
+        request,
+        "applications/duplicate.html",
+        {"existing": existing, "masked_email": _masked_email(existing.email)},
+        status=409,
+    )
+
+
+def _yes_no(value: bool) -> str:
+    return _("Yes") if value else _("No")
+
+
+def _summary_rows(form: ApplicationForm) -> list[dict[str, Any]]:
+    """What the check-your-answers page lists, each row with the field its Change link opens."""
+    data = form.cleaned_data
+    rows: list[dict[str, Any]] = []
+
+    def row(section: str, field: str, value: Any, label: Any = None) -> None:
+        rows.append(
+            {
+                "section": section,
+                "label": label or form.fields[field].label,
+                "value": value,
+                "field_id": form[field].auto_id
+                + ("_0" if field in {"round", "revenue_band"} else ""),
+            }
+        )
+
+    company, contact, request, commitments, consents = (
+        _("Company"),
+        _("Contact"),
+        _("Request"),
+        _("Commitments"),
+        _("Consents"),
+    )
+    row(company, "company_legal_name", data["company_legal_name"])
+    row(company, "uscc", data["uscc"])
+    row(
+        company,
+        "registration_city",
+        dict(form.fields["registration_city"].choices).get(
+            data["registration_city"], data["registration_city"]
+        ),
+    )
+    row(company, "founded_on", date_format(data["founded_on"], "DATE_FORMAT"))
+    row(company, "employees", data["employees"])
+    row(company, "revenue_band", Application.RevenueBand(data["revenue_band"]).label)
+    row(company, "website", data.get("website") or _("Not given"))
+    row(contact, "founder_name", data["founder_name"])
+    row(contact, "email", data["email"])
+    row(contact, "mobile", data["mobile"])
+    row(request, "round", data["round"].title)
+    for position, center in enumerate(form.preferred_centers(), start=1):
+        row(request, f"center_{position}", f"{center.name} ({center.city})")
+    row(request, "gpu_hours_requested", f"{data['gpu_hours_requested']:,}")
+    row(request, "purpose", data["purpose"])
+    for item in form.commitments():
+        row(
+            commitments,
+            f"commit_{item.kind}_date",
+            _("by %(date)s") % {"date": date_format(item.target_date, "DATE_FORMAT")},
+            label=Commitment.Kind(item.kind).label,
+        )
+    row(consents, "consent_terms", _yes_no(data["consent_terms"]), label=_("Terms accepted"))
+    row(
+        consents,
+        "consent_publish_name",
+        _yes_no(data.get("consent_publish_name", False)),
+        label=_("Company name may be published if granted"),
+    )
+    sections: list[dict[str, Any]] = []
+    for item in rows:
+        if not sections or sections[-1]["title"] != item["section"]:
+            sections.append({"title": item["section"], "rows": []})
+        sections[-1]["rows"].append(item)
+    return sections
+
+
+# --- the application ---------------------------------------------------------------------------
+@require_http_methods(["GET", "HEAD", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
-    # The one-page form is built in the application-form change; until then nothing is accepted.
-    raise Http404
+    if request.method == "POST":
+        if request.POST.get(HONEYPOT_FIELD):
+            # Only software fills a field people cannot see; tell it nothing useful.
+            return render(request, "applications/not_accepted.html", status=400)
+        if rate_limit_exceeded(
+            request=request,
+            scope="apply-form",
+            limit=settings.APPLICATION_RATE_LIMIT_PER_HOUR * FORM_POSTS_PER_SUBMISSION,
+        ):
+            return _too_many_requests(request)
+        form = ApplicationForm(request.POST)
+        if form.is_valid():
+            existing = Application.objects.filter(
+                round=form.cleaned_data["round"], uscc=form.cleaned_data["uscc"]
+            ).first()
+            if existing is not None:
+                return _duplicate(request, existing)
+            _pending_store(request, request.POST)
+            return redirect("applications:check")
+    else:
+        initial = _pending_load(request) or {}
+        if not initial and request.GET.get("round"):
+            initial["round"] = request.GET["round"]
+        form = ApplicationForm(initial=initial)
+        if len(form.fields["round"].queryset) == 1 and "round" not in initial:
+            form.initial["round"] = form.fields["round"].queryset[0].code
+    return render(
+        request,
+        "applications/apply.html",
+        {
+            "form": form,
+            "honeypot_field": HONEYPOT_FIELD,
+            "any_round_open": form.fields["round"].queryset.exists(),
+        },
+    )
 
 
-def resend_link(request: HttpRequest) -> HttpResponse:
-    raise Http404
+@require_http_methods(["GET", "HEAD", "POST"])
+def check(request: HttpRequest) -> HttpResponse:
+    pending = _pending_load(request)
+    if pending is None:
+        return redirect("applications:apply")
+    form = ApplicationForm(pending)
+    if not form.is_valid():
+        # Something changed since the answers were given (the round closed, a center was
+        # withdrawn): show the form again with what needs fixing.
+        return render(
+            request,
+            "applications/apply.html",
+            {"form": form, "honeypot_field": HONEYPOT_FIELD, "any_round_open": True},
+        )
+    if request.method == "POST":
+        if rate_limit_exceeded(
+            request=request,
+            scope="apply-submit",
+            limit=settings.APPLICATION_RATE_LIMIT_PER_HOUR,
+        ):
+            return _too_many_requests(request)
+        try:
+            application = application_submit(**form.submission(), language=_language(request))
+        except DuplicateApplication as error:
+            request.session.pop(PENDING_SESSION_KEY, None)
+            return _duplicate(request, error.existing)
+        except RoundNotOpen:
+            form.add_error("round", _("This round has closed. Select a round that is open"))
+            return render(
+                request,
+                "applications/apply.html",
+                {"form": form, "honeypot_field": HONEYPOT_FIELD, "any_round_open": True},
+            )
+        request.session.pop(PENDING_SESSION_KEY, None)
+        return redirect("applications:confirmation", token=status_token_make(application))
+    return render(request, "applications/check.html", {"sections": _summary_rows(form)})
+
+
+@require_POST
+def duplicate_resend(request: HttpRequest) -> HttpResponse:
+    """Send the status link of the company's existing application to the address on file."""
+    application_id = request.session.pop(DUPLICATE_SESSION_KEY, None)
+    application = Application.objects.filter(pk=application_id).first() if application_id else None
+    if application is not None:
+        if rate_limit_exceeded(
+            request=request, scope="resend", limit=settings.APPLICATION_RATE_LIMIT_PER_HOUR
+        ):
+            return _too_many_requests(request)
+        status_link_send(application=application)
+    return redirect("applications:resend_sent")
+
+
+def confirmation(request: HttpRequest, token: str) -> HttpResponse:
+    application = status_token_read(token)
+    if application is None:
+        return _token_page(render(request, "applications/status_link_invalid.html", status=404))
+    return _token_page(
+        render(
+            request,
+            "applications/confirmation.html",
+            {"application": application, "token": token, "round": application.round},
+        )
+    )
+
+
+def receipt_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    application = status_token_read(token)
+    if application is None:
+        return _token_page(render(request, "applications/status_link_invalid.html", status=404))
+    from letters.rendering import render_pdf
+
+    pdf = render_pdf(
+        template_name="letters/application_receipt.html",
+        context={"application": application},
+        language=application.language,
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="receipt-{application.reference}.pdf"'
+    return _token_page(response)
+
+
+# --- status --------------------------------------------------------------------------------------
+def _can_withdraw(application: Application) -> bool:
+    return application.status != Application.Status.WITHDRAWN and not application.round.is_closed
 
 
 def status(request: HttpRequest, token: str) -> HttpResponse:
     application = status_token_read(token)
     if application is None:
-        return render(request, "applications/status_link_invalid.html", status=404)
-    response = render(
-        request, "applications/status.html", {"application": application, "token": token}
+        return _token_page(render(request, "applications/status_link_invalid.html", status=404))
+    return _token_page(
+        render(
+            request,
+            "applications/status.html",
+            {
+                "application": application,
+                "token": token,
+                "can_withdraw": _can_withdraw(application),
+                "commitments": application.commitments.all(),
+                "now": timezone.now(),
+            },
+        )
     )
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    application = status_token_read(token)
+    if application is None:
+        return _token_page(render(request, "applications/status_link_invalid.html", status=404))
+    if request.method == "POST":
+        try:
+            application_withdraw(application=application)
+        except ApplicationError:
+            messages.error(
+                request, _("The round has closed, so the application can no longer be withdrawn.")
+            )
+        else:
+            messages.success(request, _("Your application has been withdrawn."))
+        return redirect("applications:status", token=token)
+    if not _can_withdraw(application):
+        return redirect("applications:status", token=token)
+    return _token_page(
+        render(request, "applications/withdraw.html", {"application": application, "token": token})
+    )
+
+
+# --- resend my link --------------------------------------------------------------------------------
+@require_http_methods(["GET", "HEAD", "POST"])
+def resend_link(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = ResendLinkForm(request.POST)
+        if form.is_valid():
+            if rate_limit_exceeded(
+                request=request, scope="resend", limit=settings.APPLICATION_RATE_LIMIT_PER_HOUR
+            ):
+                return _too_many_requests(request)
+            # The same answer whether or not it matched: the page must not reveal who applied.
+            status_link_resend(
+                reference=form.cleaned_data["reference"], email=form.cleaned_data["email"]
+            )
+            return redirect("applications:resend_sent")
+    else:
+        form = ResendLinkForm()
+    return render(request, "applications/resend_link.html", {"form": form})
+
+
+def resend_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "applications/resend_sent.html")

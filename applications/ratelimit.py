@@ -1,0 +1,32 @@
+"""Per-client rate limits kept in the shared cache (Redis when deployed), so every web process
+counts the same requests. A fixed window per hour: simple, and enough to stop a script."""
+
+import time
+
+from django.core.cache import cache
+from django.http import HttpRequest
+
+
+def client_address(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is set by whoever sends the request. Behind a proxy,
+    # the proxy (gunicorn --forwarded-allow-ips) is what makes REMOTE_ADDR the real client.
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def rate_limit_exceeded(
+    *, request: HttpRequest, scope: str, limit: int, window_seconds: int = 3600
+) -> bool:
+    """Count one request of `scope` from this client; True once it is over `limit` this window."""
+    window = int(time.time() // window_seconds)
+    key = f"suanli:ratelimit:{scope}:{client_address(request)}:{window}"
+    cache.add(key, 0, timeout=window_seconds + 60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window_seconds + 60)
+        count = 1
+    return count > limit
+
+
+def retry_after_seconds(window_seconds: int = 3600) -> int:
+    return window_seconds - int(time.time()) % window_seconds
