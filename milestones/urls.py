@@ -1,2 +1,12 @@
+from django.urls import path
+
+from . import views
+
 app_name = "milestones"
-urlpatterns: list = []
+urlpatterns = [
+    path(
+        "status/<str:token>/milestones/<int:milestone_id>/evidence/",
+        views.evidence_submit,
+        name="evidence_submit",
+    ),
+]

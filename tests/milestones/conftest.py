@@ -193,3 +193,22 @@ def context(server, local_policy) -> CheckContext:
         company_names=("Shanshui AI Technology Co., Ltd.", "山水智能科技有限公司", "Shanshui AI"),
         founder_names=("Li Wei", "李伟"),
     )
+
+
+@pytest.fixture
+def checker_settings(settings, server):
+    """Point the portal's checkers at the local server (test mode: loopback allowed)."""
+    settings.MILESTONES_GITHUB_API = server.url
+    settings.MILESTONES_HUGGINGFACE_API = server.url
+    settings.MILESTONES_ARXIV_API = server.url
+    settings.MILESTONES_FETCH_ALLOW_PRIVATE = True
+    settings.MILESTONES_REQUIRE_HTTPS = False
+    settings.MILESTONES_FETCH_TIMEOUT_SECONDS = 2.0
+    settings.MILESTONES_CHECK_MAX_ATTEMPTS = 3
+    settings.MILESTONES_CHECK_BACKOFF_SECONDS = 60
+    return settings
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_superuser("clerk", "clerk@example.cn", "pw")
