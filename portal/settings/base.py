@@ -246,6 +246,8 @@ MILESTONES_REMINDER_DAYS = env.list("SUANLI_MILESTONES_REMINDER_DAYS", cast=int,
 MILESTONES_GRACE_DAYS = env.int("SUANLI_MILESTONES_GRACE_DAYS", default=14)
 # A usage report (no tranche) due when the grant's compute expires.
 MILESTONES_USAGE_REPORT = env.bool("SUANLI_MILESTONES_USAGE_REPORT", default=True)
+# Each submission makes a worker fetch a URL: at most this many per milestone and hour.
+MILESTONES_SUBMISSIONS_PER_HOUR = env.int("SUANLI_MILESTONES_SUBMISSIONS_PER_HOUR", default=10)
 CELERY_BEAT_SCHEDULE.update(
     {
         "milestones-check-due": {"task": "milestones.tasks.milestones_check_due", "schedule": 300},
