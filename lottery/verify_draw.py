@@ -37,6 +37,7 @@ REF = re.compile(r"[A-Z0-9-]{1,32}\Z")
 STRATUM = re.compile(r"[a-z0-9-]{0,64}\Z")
 HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 HEX = re.compile(r"(?:[0-9a-f]{2})+\Z")
+REF_CHARS = re.compile(r"[A-Z0-9\n-]*\Z")
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z\Z")
 
 
@@ -67,6 +68,22 @@ def is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def refs_look_valid(refs: list) -> bool:
+    """All references match [A-Z0-9-]{1,32}, checked with one regex over the joined list
+    (a per-reference loop costs seconds on a million entrants)."""
+    if not refs:
+        return True
+    if not all(type(r) is str for r in refs):
+        return False
+    joined = "\n".join(refs)
+    return (
+        REF_CHARS.match(joined) is not None
+        and joined.count("\n") == len(refs) - 1
+        and min(map(len, refs)) >= 1
+        and max(map(len, refs)) <= 32
+    )
+
+
 def parse_time(value: object) -> datetime | None:
     if not isinstance(value, str) or not TIME.match(value):
         return None
@@ -94,13 +111,9 @@ def digest_of(refs: list[str], strata: list[str]) -> str:
     """Step 1, streaming the lines into SHA-256 in chunks (entrants sorted by ref)."""
     hasher = hashlib.sha256()
     chunk = 65536
+    line = "{}\t{}\n".format
     for start in range(0, len(refs), chunk):
-        lines = [
-            f"{r}\t{s}\n"
-            for r, s in zip(
-                refs[start : start + chunk], strata[start : start + chunk], strict=False
-            )
-        ]
+        lines = map(line, refs[start : start + chunk], strata[start : start + chunk])
         hasher.update("".join(lines).encode("utf-8"))
     return hasher.hexdigest()
 
@@ -213,12 +226,16 @@ def check_inputs(rec: dict, report: Report):
                 report.problem("entrants", f"entrants[{i}] is not an object with ref and stratum")
         return None
     usable = True
-    if not all(isinstance(r, str) and REF.match(r) for r in refs):
+    if not refs_look_valid(refs):
         usable = False
         for i, r in enumerate(refs):
             if not isinstance(r, str) or not REF.match(r):
                 report.problem("entrants", f"entrants[{i}].ref {r!r} is not 1-32 of [A-Z0-9-]")
-    for s in {s for s in strata if not (isinstance(s, str) and STRATUM.match(s))}:
+    try:
+        distinct_strata = set(strata)
+    except TypeError:
+        distinct_strata = {repr(s) for s in strata}
+    for s in {s for s in distinct_strata if not (isinstance(s, str) and STRATUM.match(s))}:
         usable = False
         report.problem("entrants", f"entrants has an invalid stratum {s!r}")
     if not usable:
@@ -314,7 +331,10 @@ def check_beacon(rec: dict, report: Report, drawn: bool):
 
 
 def check_results(rec, report, k, quotas, refs, strata, seed):
-    """Tickets, ranks, outcomes; returns the rank order [(ref, stratum)] or None."""
+    """Tickets, ranks, outcomes; returns (refs, strata, winner flags) in rank order or None.
+
+    Works column by column so that a million rows are compared in C (list equality) and
+    only a mismatch triggers the slower row-by-row reporting."""
     results = rec.get("results")
     if not isinstance(results, list):
         report.problem("results", "results is not a list")
@@ -335,19 +355,29 @@ def check_results(rec, report, k, quotas, refs, strata, seed):
         return None
     if len(results) != n:
         report.problem("results", f"results has {len(results)} rows for {n} entrants")
-    stratum_of = dict(zip(refs, strata, strict=False))
-    if not all(isinstance(r, str) for r in r_refs) or set(r_refs) != set(refs):
+    stratum_of = dict(zip(refs, strata, strict=True))
+    # Every row names an entrant, once: with as many rows as entrants, that is a bijection.
+    hashable = set(map(type, r_refs)) <= {str}
+    if not hashable or len(set(r_refs)) != len(r_refs) or len(r_refs) != n:
         listed = {r for r in r_refs if isinstance(r, str)}
         for r in sorted(set(refs) - listed):
             report.problem("membership", f"entrant {r} has no result")
         for r in sorted(listed - set(refs)):
             report.problem("membership", f"result {r} is not an entrant")
+        for r in r_refs:
+            if not isinstance(r, str):
+                report.problem("membership", f"result reference {r!r} is not a string")
+        if hashable and len(set(r_refs)) != len(r_refs):
+            report.problem("membership", "a reference appears twice in results")
         return None
-    if len(set(r_refs)) != len(r_refs):
-        report.problem("membership", "a reference appears twice in results")
+    want_strata = list(map(stratum_of.get, r_refs))
+    if None in want_strata:
+        for r in r_refs:
+            if r not in stratum_of:
+                report.problem("membership", f"result {r} is not an entrant")
         return None
-    if r_strata != [stratum_of[r] for r in r_refs]:
-        for r, s in zip(r_refs, r_strata, strict=False):
+    if r_strata != want_strata:
+        for r, s in zip(r_refs, r_strata, strict=True):
             if s != stratum_of[r]:
                 report.problem(
                     "stratum", f"{r}: result stratum {s!r}, entrant has {stratum_of[r]!r}"
@@ -355,65 +385,61 @@ def check_results(rec, report, k, quotas, refs, strata, seed):
 
     tickets = tickets_of(seed, r_refs)
     if tickets != r_tickets:
-        for r, want, got in zip(r_refs, tickets, r_tickets, strict=False):
+        for r, want, got in zip(r_refs, tickets, r_tickets, strict=True):
             if want != got:
                 report.problem("ticket", f"{r}: ticket is {got!r}, recomputed {want}")
 
-    # The spec's order is by (ticket, ref); checking the published order is linear.
+    # The spec's order is by (ticket, ref); checking that the published order is that order
+    # is linear, so no sort is needed unless the record is out of order.
     in_order = all(map(lt, tickets, tickets[1:])) or all(
         a < b or (a == b and ra < rb)
         for a, b, ra, rb in zip(tickets, tickets[1:], r_refs, r_refs[1:], strict=False)
     )
     if in_order:
-        ranked = list(zip(r_refs, (stratum_of[r] for r in r_refs), strict=False))
+        order_refs = r_refs
+        position = None
     else:
-        ranked = [(r, stratum_of[r]) for _, r in sorted(zip(tickets, r_refs, strict=False))]
-        where = {r: i for i, (r, _) in enumerate(ranked)}
+        order_refs = [r for _, r in sorted(zip(tickets, r_refs, strict=True))]
+        position = {r: i for i, r in enumerate(order_refs)}
         for i, r in enumerate(r_refs):
-            if where[r] != i:
+            if position[r] != i:
                 report.problem(
-                    "order", f"{r}: listed at position {i + 1}, belongs at {where[r] + 1}"
+                    "order", f"{r}: listed at position {i + 1}, belongs at {position[r] + 1}"
                 )
-    expected_ranks = list(range(1, len(r_refs) + 1))
-    if r_ranks != expected_ranks or not all(type(x) is int for x in r_ranks):
-        for i, (r, got) in enumerate(zip(r_refs, r_ranks, strict=False)):
-            want = (where[r] if not in_order else i) + 1
+    order_strata = want_strata if in_order else [stratum_of[r] for r in order_refs]
+    if r_ranks != list(range(1, n + 1)) or not set(map(type, r_ranks)) <= {int}:
+        for i, (r, got) in enumerate(zip(r_refs, r_ranks, strict=True)):
+            want = (i if position is None else position[r]) + 1
             if got != want or type(got) is not int:
                 report.problem("rank", f"{r}: rank is {got!r}, recomputed {want}")
 
     if k is None:
-        return ranked
-    chosen = outcomes_of([s for _, s in ranked], k, quotas)
-    want_outcome: dict[str, str] = {}
-    want_position: dict[str, int | None] = {}
+        return None
+    chosen = outcomes_of(order_strata, k, quotas)
+    want_outcomes = ["winner" if c else "waitlist" for c in chosen]
+    want_positions: list[int | None] = []
     waiting = 0
-    for (ref, _), won in zip(ranked, chosen, strict=False):
-        if won:
-            want_outcome[ref], want_position[ref] = "winner", None
+    for c in chosen:
+        if c:
+            want_positions.append(None)
         else:
             waiting += 1
-            want_outcome[ref], want_position[ref] = "waitlist", waiting
-    if in_order and all(p is None or type(p) is int for p in r_positions):
-        same = r_outcomes == ["winner" if c else "waitlist" for c in chosen] and r_positions == [
-            want_position[r] for r in r_refs
-        ]
-    else:
-        same = False
-    if not same:
-        for r, got_outcome, got_position in zip(r_refs, r_outcomes, r_positions, strict=False):
-            if got_outcome != want_outcome[r]:
+            want_positions.append(waiting)
+    if position is not None:  # compare against the rows as they were listed
+        want_outcomes = [want_outcomes[position[r]] for r in r_refs]
+        want_positions = [want_positions[position[r]] for r in r_refs]
+    types_ok = set(map(type, r_positions)) <= {int, type(None)}
+    if r_outcomes != want_outcomes or r_positions != want_positions or not types_ok:
+        for r, got, want in zip(r_refs, r_outcomes, want_outcomes, strict=True):
+            if got != want:
+                report.problem("outcome", f"{r}: outcome is {got!r}, recomputed {want}")
+        for r, got, want in zip(r_refs, r_positions, want_positions, strict=True):
+            if got != want or (got is not None and type(got) is not int):
                 report.problem(
-                    "outcome", f"{r}: outcome is {got_outcome!r}, recomputed {want_outcome[r]}"
+                    "waitlist_position", f"{r}: waitlist_position is {got!r}, recomputed {want}"
                 )
-            if got_position != want_position[r] or (
-                got_position is not None and type(got_position) is not int
-            ):
-                report.problem(
-                    "waitlist_position",
-                    f"{r}: waitlist_position is {got_position!r}, recomputed {want_position[r]}",
-                )
-    report.note(f"results: {len(ranked)} entrants, {sum(chosen)} winners")
-    return [(ref, s, won) for (ref, s), won in zip(ranked, chosen, strict=False)]
+    report.note(f"results: {n} entrants, {sum(chosen)} winners")
+    return order_refs, order_strata, chosen
 
 
 def check_events(rec, report, quotas, ranked) -> None:
@@ -425,9 +451,10 @@ def check_events(rec, report, quotas, ranked) -> None:
         return
     if not withdrawals and not promotions:
         return
-    plain = [(r, s) for r, s, _ in ranked]
-    known = {r for r, _ in plain}
-    winners = {r for r, _, won in ranked if won}
+    order_refs, order_strata, chosen = ranked
+    plain = list(zip(order_refs, order_strata, strict=True))
+    known = set(order_refs)
+    winners = {r for r, won in zip(order_refs, chosen, strict=True) if won}
     gone: set[str] = set()
     unmatched = list(range(len(promotions)))
     last = None
