@@ -1,2 +1,8 @@
+from django.urls import path
+
+from . import views
+
 app_name = "grants"
-urlpatterns: list = []
+urlpatterns = [
+    path("grants/respond/<str:token>/", views.offer_respond, name="offer_respond"),
+]

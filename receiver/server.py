@@ -118,7 +118,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                # The sender gave up (its timeout), which is what a timeout plan simulates.
+                self.close_connection = True
 
     def _json(self, status: int, document: Any, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")

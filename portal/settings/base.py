@@ -203,6 +203,23 @@ APPLICATION_RATE_LIMIT_PER_HOUR = env.int("SUANLI_APPLICATION_RATE_LIMIT_PER_HOU
 # --- lottery ---
 
 # --- grants ---
+# Where the demo's centers send their webhooks: the reference receiver runportal starts
+# (the lead's DEMO_RECEIVER_URL / DEMO_RECEIVER_SECRET above; one name kept for the grants code).
+RECEIVER_URL = DEMO_RECEIVER_URL
+WEBHOOK_TIMEOUT_SECONDS = env.int("SUANLI_WEBHOOK_TIMEOUT_SECONDS", default=15)
+WEBHOOK_CLAIM_BATCH = env.int("SUANLI_WEBHOOK_CLAIM_BATCH", default=50)
+WEBHOOK_SWEEP_SECONDS = env.int("SUANLI_WEBHOOK_SWEEP_SECONDS", default=10)
+GRANTS_VALIDITY_DAYS = env.int("SUANLI_GRANTS_VALIDITY_DAYS", default=365)
+# A running grant with no usage reported for this many days is flagged for staff.
+GRANTS_IDLE_DAYS = env.int("SUANLI_GRANTS_IDLE_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["grants-webhooks-sweep"] = {
+    "task": "grants.tasks.webhooks_sweep_task",
+    "schedule": float(WEBHOOK_SWEEP_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["grants-lifecycle"] = {
+    "task": "grants.tasks.grants_lifecycle_task",
+    "schedule": 900.0,
+}
 
 # --- milestones ---
 
