@@ -1,0 +1,182 @@
+"""The founder's whole journey in a real browser, in both languages: the one-page form, the error
+summary, check your answers with a Change link, the confirmation, the status page reached by the
+link in the e-mail, and withdrawing. Every page: right `lang`, zero axe-core violations, no
+sideways scrolling at 320 px. And the same form sent by a browser with JavaScript switched off."""
+
+import datetime as dt
+import re
+from urllib.parse import urlparse
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from applications.models import Application
+from tests.factories import CenterFactory, RoundFactory
+
+from .conftest import NARROW, check_page
+
+USCC = "91230184MA1BUFLT44"
+# What a founder typing with a Chinese input method may send: full-width letters and digits,
+# spaces between the groups. The form turns it into the code above.
+USCC_FULL_WIDTH = "９１２３０１８４　ＭＡ１Ｂ　ＵＦＬＴ４４"
+
+TEXT = {
+    "zh-hans": {"error_prefix": "错误：", "company": "武汉深算智能科技有限公司"},
+    "en": {"error_prefix": "Error: ", "company": "Wuhan Deep Compute Intelligence Co., Ltd."},
+}
+
+
+@pytest.fixture
+def open_round(transactional_db):
+    CenterFactory()
+    CenterFactory(
+        code="qingyang-dc",
+        name_zh="庆阳数据中心",
+        name_en="Qingyang Data Center",
+        city_zh="庆阳",
+        city_en="Qingyang",
+    )
+    return RoundFactory(title_zh="武汉第一轮", title_en="Wuhan round one")
+
+
+def _main_submit(page: Page) -> None:
+    page.locator("main form button[type=submit]").last.click()
+
+
+def _fill_form(page: Page, *, language: str, uscc: str) -> None:
+    target = (timezone.localdate() + dt.timedelta(days=180)).isoformat()
+    page.fill("#id_company_legal_name", TEXT[language]["company"])
+    page.fill("#id_uscc", uscc)
+    page.select_option("#id_registration_city", "wuhan")
+    page.fill("#id_founded_on", "2024-03-15")
+    page.fill("#id_employees", "12")
+    page.check("#id_revenue_band_0")
+    page.fill("#id_founder_name", "张伟" if language == "zh-hans" else "Zhang Wei")
+    page.fill("#id_email", "zhang.wei@example.cn")
+    page.fill("#id_mobile", "+86 138 0013 8000")
+    page.check("#id_round_0")
+    page.select_option("#id_center_1", "wuhan-ai")
+    page.fill("#id_gpu_hours_requested", "1,000")
+    page.fill("#id_purpose", "训练一个面向中文法律文书的小模型，并开放权重。")
+    page.check("#id_commit_open_weights")
+    page.fill("#id_commit_open_weights_date", target)
+    page.check("#id_consent_terms")
+
+
+def _assert_error_summary(page: Page, *, language: str, java_script: bool) -> None:
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    assert page.title().startswith(TEXT[language]["error_prefix"]), page.title()
+    links = summary.locator("a")
+    assert links.count() >= 10, "every required field should be listed in the summary"
+    # Each link points at a form control on this page.
+    items = links.evaluate_all(
+        "links => links.map(a => [a.getAttribute('href'), a.textContent.trim()])"
+    )
+    for href, message in items:
+        assert href.startswith("#"), href
+        control = page.locator(f"[id='{href[1:]}']")
+        expect(control).to_have_count(1)
+        assert control.evaluate("e => e.tagName") in {"INPUT", "SELECT", "TEXTAREA"}, href
+        # The same message sits beside the field.
+        beside = control.evaluate("e => e.closest('.form-group').textContent")
+        assert message in beside, (href, message)
+    # Following a link takes the founder to that field.
+    link = links.nth(1)
+    href = link.get_attribute("href")
+    link.click()
+    assert urlparse(page.url).fragment == href[1:]
+    expect(page.locator(href)).to_be_in_viewport()
+    if java_script:
+        assert page.evaluate("location.hash") == href
+
+
+def _status_path_from_email(reference: str) -> str:
+    for message in mail.outbox:
+        if reference in message.body:
+            match = re.search(r"https?://\S+/status/[^\s/]+/", message.body)
+            if match:
+                return urlparse(match.group(0)).path
+    raise AssertionError(
+        "no e-mail with the status link: " + repr([m.subject for m in mail.outbox])
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "uscc", "width"),
+    [("zh-hans", USCC_FULL_WIDTH, NARROW), ("en", USCC, 1280)],
+    ids=["zh-hans-320px", "en-desktop"],
+)
+def test_founder_journey(new_page, open_round, language, uscc, width):
+    page = new_page(width=width)
+
+    # The empty form, then sent empty.
+    page.goto(f"/{language}/apply/")
+    check_page(page, language=language)
+    assert not page.title().startswith(TEXT[language]["error_prefix"])
+    _main_submit(page)
+    _assert_error_summary(page, language=language, java_script=True)
+    check_page(page, language=language)
+
+    # Filled in correctly.
+    _fill_form(page, language=language, uscc=uscc)
+    _main_submit(page)
+    expect(page).to_have_url(re.compile(rf"/{language}/apply/check/$"))
+    check_page(page, language=language)
+    main = page.locator("main")
+    expect(main).to_contain_text(USCC)  # the full-width input came back as the plain code
+    expect(main).to_contain_text("1,000")
+
+    # One Change link: back to the form with every answer kept, change the hours, come back.
+    page.locator("main a[href$='#id_gpu_hours_requested']").click()
+    expect(page).to_have_url(re.compile(rf"/{language}/apply/#id_gpu_hours_requested$"))
+    expect(page.locator("#id_company_legal_name")).to_have_value(TEXT[language]["company"])
+    check_page(page, language=language)
+    page.fill("#id_gpu_hours_requested", "2500")
+    _main_submit(page)
+    expect(page).to_have_url(re.compile(rf"/{language}/apply/check/$"))
+    expect(main).to_contain_text("2,500")
+
+    # Send it: the confirmation shows the reference.
+    _main_submit(page)
+    expect(page).to_have_url(re.compile(rf"/{language}/apply/submitted/[^/]+/$"))
+    application = Application.objects.get()
+    assert application.uscc == USCC
+    assert application.gpu_hours_requested == 2500
+    assert application.language == language
+    expect(page.locator("main .reference")).to_have_text(application.reference)
+    check_page(page, language=language)
+
+    # The status page, through the link in the e-mail.
+    page.goto(_status_path_from_email(application.reference))
+    expect(page.locator("main")).to_contain_text(application.reference)
+    check_page(page, language=language)
+
+    # Withdraw: a confirmation page, then a POST.
+    page.locator(f"main a[href$='{urlparse(page.url).path}withdraw/']").click()
+    check_page(page, language=language)
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/withdraw/")):
+        _main_submit(page)
+    expect(page.locator(".notification-banner")).to_be_visible()
+    check_page(page, language=language)
+    application.refresh_from_db()
+    assert application.status == Application.Status.WITHDRAWN
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_form_works_without_javascript(new_page, open_round, language):
+    page = new_page(java_script=False, width=NARROW)
+    page.goto(f"/{language}/apply/")
+    _main_submit(page)
+    _assert_error_summary(page, language=language, java_script=False)
+    _fill_form(page, language=language, uscc=USCC)
+    _main_submit(page)
+    expect(page).to_have_url(re.compile(rf"/{language}/apply/check/$"))
+    _main_submit(page)
+    expect(page).to_have_url(re.compile(rf"/{language}/apply/submitted/[^/]+/$"))
+    application = Application.objects.get()
+    expect(page.locator("main .reference")).to_have_text(application.reference)
+    assert application.language == language
