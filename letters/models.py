@@ -6,16 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-
-def letter_storage():
-    """The storage letters go to: the STORAGES alias named by settings.LETTERS_STORAGE.
-
-    Read when a file is saved or opened, not at import, so tests and deployments can switch it.
-    """
-    from django.conf import settings
-    from django.core.files.storage import storages
-
-    return storages[getattr(settings, "LETTERS_STORAGE", "default")]
+from letters.storage import LettersStorage
 
 
 def letter_upload_to(letter: GrantLetter, filename: str) -> str:
@@ -46,7 +37,7 @@ class GrantLetter(models.Model):
     verification_code = models.CharField(max_length=14, unique=True)
     facts = models.JSONField()
     content_sha256 = models.CharField(max_length=64)
-    file = models.FileField(upload_to=letter_upload_to, storage=letter_storage, blank=True)
+    file = models.FileField(upload_to=letter_upload_to, storage=LettersStorage(), blank=True)
     sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     size = models.PositiveIntegerField(null=True, blank=True)
     scheduled_at = models.DateTimeField(auto_now_add=True)

@@ -21,7 +21,9 @@ def letter_facts_for_grant(*, grant, verification_code: str, issued_on: date) ->
     round_ = application.round
     program = round_.program
     center = grant.center
-    entry = grant.draw_entry
+    # Contract: Grant.draw_entry (null for a grant made outside a draw). Read defensively so a
+    # letter can still be issued on a tree where grants does not link draws yet.
+    entry = getattr(grant, "draw_entry", None)
     draw = None
     if entry is not None:
         draw_id = entry.draw.draw_id
