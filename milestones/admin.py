@@ -10,6 +10,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -121,6 +122,7 @@ class MilestoneAdmin(SimpleHistoryAdmin):
         ),
     ]
     editable_fields = ("evidence_url", "evidence_note")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_readonly_fields(self, request, obj=None):
         every = [f.name for f in Milestone._meta.fields]

@@ -212,3 +212,13 @@ def checker_settings(settings, server):
 @pytest.fixture
 def staff_user(django_user_model):
     return django_user_model.objects.create_superuser("clerk", "clerk@example.cn", "pw")
+
+
+@pytest.fixture
+def capacity_with_endpoint(db):
+    """A center capacity and the center's billing endpoint (deliveries are only recorded)."""
+    from tests.grants.factories import CenterCapacityFactory, WebhookEndpointFactory
+
+    capacity = CenterCapacityFactory()
+    endpoint = WebhookEndpointFactory(center=capacity.gpu_type.center)
+    return capacity, endpoint
