@@ -239,6 +239,11 @@ LOGGING["loggers"].update(
 # --- notifications ---
 
 # --- transparency ---
+# The public figures are recomputed at most this often (and at once when a grant, draw or
+# milestone changes), so the open rounds' daily counts stay current without a query per view.
+TRANSPARENCY_CACHE_SECONDS = env.int("SUANLI_TRANSPARENCY_CACHE_SECONDS", default=300)
+TRANSPARENCY_REGISTER_PAGE_SIZE = env.int("SUANLI_TRANSPARENCY_REGISTER_PAGE_SIZE", default=50)
+
 # Base URLs of the outside APIs the evidence checkers read (tests point them at a local server).
 MILESTONES_GITHUB_API = env.str("SUANLI_MILESTONES_GITHUB_API", default="https://api.github.com")
 MILESTONES_HUGGINGFACE_API = env.str(

@@ -1,0 +1,134 @@
+"""Realistic public data for the transparency tests, made through the real services where
+there is one (grants, tranches, usage, milestones) and as rows where the service needs the
+outside world (a draw needs a randomness beacon)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from applications.models import Application, Round
+from centers.models import CenterCapacity
+from grants.models import Grant
+from lottery.models import Draw, DrawEntry
+from milestones.models import Milestone
+from tests.factories import ApplicationFactory, CommitmentFactory, GpuTypeFactory
+
+
+def staff_user():
+    user, _created = get_user_model().objects.get_or_create(
+        username="transparency-staff", defaults={"is_staff": True}
+    )
+    return user
+
+
+def capacity_for(round_: Round, *, center_code: str = "wuhan-ai", amount="1000000"):
+    from tests.factories import CenterFactory
+
+    center = CenterFactory(code=center_code, name_zh=f"{center_code}中心", name_en=center_code)
+    gpu_type = GpuTypeFactory(center=center)
+    capacity, _created = CenterCapacity.objects.get_or_create(
+        gpu_type=gpu_type, round=round_, defaults={"capacity": Decimal(amount)}
+    )
+    return capacity
+
+
+def grant_made(
+    *,
+    capacity: CenterCapacity,
+    application: Application | None = None,
+    amount: str = "1000",
+    kinds=("open_weights", "paper"),
+    accept: bool = True,
+    verify: tuple[str, ...] = (),
+    used: str | None = None,
+    draw_entry: DrawEntry | None = None,
+    **application_fields,
+) -> Grant:
+    """A grant offered through grants.services; accepted (first tranche released), with the
+    milestones in ``verify`` verified by staff (their tranches released) and usage reported."""
+    from grants.services import grant_accept, grant_allocate, usage_report_record
+    from milestones.services import milestone_evidence_submit, milestone_verify
+
+    if application is None:
+        application = ApplicationFactory(round=capacity.round, **application_fields)
+    for kind in kinds:
+        CommitmentFactory(
+            application=application,
+            kind=kind,
+            target_date=timezone.localdate() + dt.timedelta(days=90),
+        )
+    grant = grant_allocate(
+        application=application,
+        capacity=capacity,
+        amount=Decimal(amount),
+        actor=None,
+        draw_entry=draw_entry,
+    )
+    if accept:
+        grant = grant_accept(grant=grant)
+    for kind in verify:
+        milestone = Milestone.objects.get(grant=grant, kind=kind)
+        milestone = milestone_evidence_submit(
+            milestone=milestone, url=f"https://github.com/example/{grant.pk}-{kind}"
+        )
+        milestone_verify(milestone=milestone, actor=staff_user(), reason="checked by hand")
+    if used is not None:
+        usage_report_record(
+            center=grant.center,
+            report_id=f"usage-{grant.pk}",
+            grant_id=grant.pk,
+            period_start=timezone.localdate() - dt.timedelta(days=30),
+            period_end=timezone.localdate(),
+            used=Decimal(used),
+        )
+    grant.refresh_from_db()
+    return grant
+
+
+def draw_made(round_: Round, entrants: list[tuple[Application, str, str]]) -> Draw:
+    """A completed draw with the given (application, stratum, drawn outcome) entries, in rank
+    order. Rows only: running the real draw needs a beacon, tested in tests/lottery."""
+    now = timezone.now()
+    winners = sum(1 for _a, _s, outcome in entrants if outcome == "winner")
+    draw = Draw.objects.create(
+        round=round_,
+        draw_id=round_.code,
+        state=Draw.State.FROZEN,
+        winners=max(winners, 1),
+        entries_close_at=round_.closes_at,
+        beacon_source=Draw.BeaconSource.DECLARED,
+        beacon_description="test value",
+        announced_at=now,
+        entrants_digest="a" * 64,
+        entrants_count=len(entrants),
+        frozen_at=now,
+    )
+    waitlist = 0
+    for rank, (application, stratum, outcome) in enumerate(entrants, start=1):
+        if outcome == "waitlist":
+            waitlist += 1
+        DrawEntry.objects.create(
+            draw=draw,
+            application=application,
+            reference=application.reference,
+            stratum=stratum,
+            ticket=f"{rank:064x}",
+            rank=rank,
+            drawn_outcome=outcome,
+            waitlist_position=waitlist if outcome == "waitlist" else None,
+            outcome=outcome,
+        )
+    # Completed after the entries, as the real draw does (the database refuses entries after).
+    Draw.objects.filter(pk=draw.pk).update(
+        state=Draw.State.COMPLETED,
+        beacon_value="test",
+        seed="b" * 64,
+        winners_drawn=winners,
+        completed_at=now,
+    )
+    draw.refresh_from_db()
+    return draw
