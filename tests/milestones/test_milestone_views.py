@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
 from django.core.cache import cache
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from applications.services import status_token_make
