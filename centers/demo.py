@@ -1,6 +1,10 @@
 """Demo centers: the three state computing centers of the mission."""
 
-from .models import Center, GpuType
+from django.conf import settings
+
+from grants.webhook_signing import generate_secret
+
+from .models import Center, GpuType, WebhookEndpoint
 
 CENTERS = [
     (
@@ -46,4 +50,25 @@ def load_demo(stdout) -> None:
             GpuType.objects.update_or_create(
                 center=center, code=gpu_code, defaults={"name": gpu_name, "unit": unit}
             )
+        _billing_demo(center)
     stdout.write(f"centers: {Center.objects.count()} computing centers")
+    stdout.write(
+        f"center billing: every demo center posts to the reference receiver {settings.RECEIVER_URL}"
+        f" (run: python -m receiver --secret {settings.DEMO_RECEIVER_SECRET})"
+    )
+
+
+def _billing_demo(center: Center) -> None:
+    """Issue 4: each demo center's billing endpoint is the local reference receiver, signed
+    with the demo secret runportal starts it with, so a newcomer sees credits arrive."""
+    WebhookEndpoint.objects.get_or_create(
+        center=center,
+        url=settings.RECEIVER_URL,
+        defaults={
+            "secret": settings.DEMO_RECEIVER_SECRET,
+            "description": "Demo: the reference center receiver (python -m receiver)",
+        },
+    )
+    if not center.usage_secret:
+        center.usage_secret = generate_secret()
+        center.save(update_fields=["usage_secret"])
