@@ -65,13 +65,15 @@ def _fill_form(page: Page, *, language: str, uscc: str) -> None:
     page.check("#id_consent_terms")
 
 
-def _assert_error_summary(page: Page, *, language: str, java_script: bool) -> None:
+def _assert_error_summary(
+    page: Page, *, language: str, java_script: bool, fields: int = 10
+) -> None:
     summary = page.locator(".error-summary")
     expect(summary).to_be_visible()
     expect(summary).to_be_focused()
     assert page.title().startswith(TEXT[language]["error_prefix"]), page.title()
     links = summary.locator("a")
-    assert links.count() >= 10, "every required field should be listed in the summary"
+    assert links.count() >= fields, "every required field should be listed in the summary"
     # Each link points at a form control on this page.
     items = links.evaluate_all(
         "links => links.map(a => [a.getAttribute('href'), a.textContent.trim()])"
@@ -164,6 +166,22 @@ def test_founder_journey(new_page, open_round, language, uscc, width):
     check_page(page, language=language)
     application.refresh_from_db()
     assert application.status == Application.Status.WITHDRAWN
+
+    # The link is lost: "My application" asks for the reference and e-mail and sends a new one.
+    mail.outbox.clear()
+    page.locator("header nav a[href$='/status/resend/']").click()
+    check_page(page, language=language)
+    _main_submit(page)
+    _assert_error_summary(page, language=language, java_script=True, fields=2)
+    check_page(page, language=language)
+    # Typed without the dashes and in lower case: still found.
+    page.fill("#id_reference", application.reference.replace("-", "").lower())
+    page.fill("#id_email", "zhang.wei@example.cn")
+    _main_submit(page)
+    expect(page).to_have_url(re.compile(rf"/{language}/status/resend/sent/$"))
+    check_page(page, language=language)
+    page.goto(_status_path_from_email(application.reference))
+    expect(page.locator("main")).to_contain_text(application.reference)
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])

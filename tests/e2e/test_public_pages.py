@@ -1,12 +1,48 @@
-"""The public pages, in both languages: right `lang`, zero axe-core violations, reflow at 320 px."""
+"""The public pages, in both languages: right `lang`, zero axe-core violations, reflow at 320 px,
+and what a visitor comes for is on the page."""
+
+import datetime as dt
 
 import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
 
-from tests.factories import CenterFactory, RoundFactory
+from lottery import services as lottery_services
+from lottery.models import Draw
+from tests.factories import ApplicationFactory, CenterFactory, RoundFactory
 
 from .conftest import check_page
 
 LANGUAGES = ["zh-hans", "en"]
+
+
+@pytest.fixture
+def completed_draw(transactional_db) -> Draw:
+    """A closed round of five eligible applications drawn for two grants, through the services
+    (announce, freeze, declared value; the eager worker executes the draw)."""
+    now = timezone.now()
+    CenterFactory()
+    draw_round = RoundFactory(
+        code="wuhan-2026-r1",
+        title_zh="武汉2026年第一轮",
+        title_en="Wuhan 2026 round one",
+        opens_at=now - dt.timedelta(days=30),
+        closes_at=now - dt.timedelta(days=1),
+        winners=2,
+    )
+    for _ in range(5):
+        ApplicationFactory(round=draw_round)
+    draw = lottery_services.draw_announce(
+        round=draw_round,
+        beacon_source=Draw.BeaconSource.DECLARED,
+        beacon_description="SSE Composite Index close on the first trading day after entries close",
+        now=now - dt.timedelta(days=29),
+    )
+    assert lottery_services.draw_freeze(draw=draw)
+    lottery_services.draw_declared_value_enter(draw=draw, value="3412.56", actor=None)
+    draw.refresh_from_db()
+    assert draw.state == Draw.State.COMPLETED
+    return draw
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -19,7 +55,38 @@ def test_home_page(new_page, transactional_db, language):
     # The open round is offered with a way in.
     round_title = "武汉第一轮" if language == "zh-hans" else "Wuhan round one"
     page.get_by_role("link", name=round_title).click()
+    expect(page.locator("#id_company_legal_name")).to_be_visible()
     assert page.url.split("?")[0].endswith(f"/{language}/apply/")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_draw_pages(new_page, completed_draw, language):
+    page = new_page()
+    page.goto(f"/{language}/draws/")
+    check_page(page, language=language)
+    page.locator(f"main a[href$='/draws/{completed_draw.draw_id}/']").first.click()
+    assert page.url.endswith(f"/{language}/draws/{completed_draw.draw_id}/")
+    check_page(page, language=language)
+    main = page.locator("main")
+    # Winners and waitlist by reference, no personal data.
+    for entry in completed_draw.entries.all():
+        expect(main).to_contain_text(entry.reference)
+    expect(main).not_to_contain_text("张伟")
+    expect(main).to_contain_text(completed_draw.seed)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_transparency_pages(new_page, completed_draw, language):
+    page = new_page()
+    page.goto(f"/{language}/transparency/")
+    check_page(page, language=language)
+    # Charts with a table beside each.
+    main = page.locator("main")
+    expect(main.locator("table").first).to_be_visible()
+    assert main.locator("svg").count() >= 1
+    assert main.locator("table").count() >= main.locator("svg[role=img]").count()
+    page.goto(f"/{language}/transparency/grants/")
+    check_page(page, language=language)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -27,3 +94,4 @@ def test_letters_verify_page(new_page, transactional_db, language):
     page = new_page()
     page.goto(f"/{language}/letters/verify/")
     check_page(page, language=language)
+    expect(page.locator("main input[type=file]")).to_have_count(1)
