@@ -18,14 +18,21 @@ no code with the portal, so it is an independent re-implementation of the publis
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import json
-import re
+import os
 import sys
-import urllib.request
-from datetime import UTC, datetime
-from operator import lt
+
+# Run from inside the portal's source tree, this file's folder holds modules named like the
+# standard library's (selectors.py): never import from it. The verifier needs only stdlib.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != _HERE]
+
+import argparse  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+import urllib.request  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from operator import lt  # noqa: E402
 
 SPEC = "suanli-draw/1"
 QUICKNET = "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"

@@ -201,6 +201,24 @@ APPLICATION_RATE_LIMIT_PER_HOUR = env.int("SUANLI_APPLICATION_RATE_LIMIT_PER_HOU
 # --- centers ---
 
 # --- lottery ---
+# drand HTTP API (quicknet); tests point it at a local server serving recorded rounds.
+LOTTERY_DRAND_BASE_URL = env.str("SUANLI_LOTTERY_DRAND_BASE_URL", default="https://api.drand.sh")
+LOTTERY_DRAND_CHAIN_HASH = env.str(
+    "SUANLI_LOTTERY_DRAND_CHAIN_HASH",
+    default="52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971",
+)
+# The default beacon is the first drand round at least this long after entries close.
+LOTTERY_BEACON_DELAY_MINUTES = env.int("SUANLI_LOTTERY_BEACON_DELAY_MINUTES", default=10)
+LOTTERY_BEACON_TIMEOUT_SECONDS = env.float("SUANLI_LOTTERY_BEACON_TIMEOUT_SECONDS", default=10.0)
+LOTTERY_BEACON_ATTEMPTS = env.int("SUANLI_LOTTERY_BEACON_ATTEMPTS", default=3)
+LOTTERY_BEACON_RETRY_SECONDS = env.float("SUANLI_LOTTERY_BEACON_RETRY_SECONDS", default=2.0)
+# E-mails to entrants (digest at close, result after the draw) go out in batches of this size.
+LOTTERY_NOTIFY_BATCH = env.int("SUANLI_LOTTERY_NOTIFY_BATCH", default=500)
+LOTTERY_RESULTS_PAGE_SIZE = env.int("SUANLI_LOTTERY_RESULTS_PAGE_SIZE", default=100)
+CELERY_BEAT_SCHEDULE["lottery-draws-advance"] = {
+    "task": "lottery.tasks.draws_advance_task",
+    "schedule": env.float("SUANLI_LOTTERY_ADVANCE_SECONDS", default=60.0),
+}
 
 # --- grants ---
 # Where the demo's centers send their webhooks: the reference receiver runportal starts

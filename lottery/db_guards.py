@@ -1,0 +1,200 @@
+"""Database triggers that make published draw data immutable, whoever writes to the database.
+
+Check constraints can only look at the new row; these triggers compare it with the old one:
+- a completed draw's published values (entrants, beacon value, seed, results count) never change,
+  and its state never goes back;
+- the entrants list and digest never change once published (state past "announced");
+- a beacon value, once set, is never replaced;
+- an entry's drawn ticket, rank, drawn outcome and waitlist position never change;
+- no entry is added to a completed draw;
+- draw events are append-only.
+On PostgreSQL deletes are refused too (SQLite's test flush deletes rows, so there only the
+PROTECT foreign keys guard deletion).
+
+Installed by migration 0002 and again after every migrate (``LotteryConfig.ready``), because
+SQLite drops a table's triggers when a later migration rebuilds the table.
+"""
+
+DRAW_PUBLISHED = [
+    "draw_id",
+    "winners",
+    "quotas",
+    "entries_close_at",
+    "beacon_source",
+    "beacon_chain_hash",
+    "beacon_round",
+    "entrants_digest",
+    "entrants_lines",
+    "entrant_application_ids",
+    "entrants_count",
+    "excluded_count",
+    "frozen_at",
+    "beacon_randomness",
+    "beacon_signature",
+    "beacon_value",
+    "seed",
+    "winners_drawn",
+    "completed_at",
+    "state",
+]
+ENTRANTS_PUBLISHED = [
+    "entrants_digest",
+    "entrants_lines",
+    "entrant_application_ids",
+    "entrants_count",
+    "excluded_count",
+    "frozen_at",
+]
+ENTRY_DRAWN = [
+    "draw_id",
+    "application_id",
+    "reference",
+    "stratum",
+    "ticket",
+    "rank",
+    "drawn_outcome",
+    "waitlist_position",
+]
+
+
+def _changed(columns, op):
+    return " OR ".join(f"NEW.{c}{op}OLD.{c}" for c in columns)
+
+
+def _postgres(column_cast=lambda c: c):
+    changed = lambda columns: " OR ".join(  # noqa: E731
+        f"NEW.{column_cast(c)} IS DISTINCT FROM OLD.{column_cast(c)}" for c in columns
+    )
+    return [
+        f"""
+        CREATE OR REPLACE FUNCTION lottery_draw_guard() RETURNS trigger AS $$
+        BEGIN
+          IF TG_OP = 'DELETE' THEN
+            IF OLD.state <> 'announced' THEN
+              RAISE EXCEPTION 'suanli: a published draw cannot be deleted';
+            END IF;
+            RETURN OLD;
+          END IF;
+          IF OLD.state = 'completed' AND ({changed(DRAW_PUBLISHED)}) THEN
+            RAISE EXCEPTION 'suanli: a completed draw cannot be changed or re-run';
+          END IF;
+          IF OLD.state <> 'announced' AND ({changed(ENTRANTS_PUBLISHED)}) THEN
+            RAISE EXCEPTION 'suanli: published entrants cannot be changed';
+          END IF;
+          IF OLD.state <> 'announced' AND NEW.state = 'announced' THEN
+            RAISE EXCEPTION 'suanli: a draw cannot go back to announced';
+          END IF;
+          IF (OLD.beacon_randomness <> '' AND NEW.beacon_randomness IS DISTINCT FROM OLD.beacon_randomness)
+             OR (OLD.beacon_signature <> '' AND NEW.beacon_signature IS DISTINCT FROM OLD.beacon_signature)
+             OR (OLD.beacon_value <> '' AND NEW.beacon_value IS DISTINCT FROM OLD.beacon_value) THEN
+            RAISE EXCEPTION 'suanli: a beacon value is set once';
+          END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        """,
+        "DROP TRIGGER IF EXISTS lottery_draw_guard ON lottery_draw;",
+        "CREATE TRIGGER lottery_draw_guard BEFORE UPDATE OR DELETE ON lottery_draw "
+        "FOR EACH ROW EXECUTE FUNCTION lottery_draw_guard();",
+        f"""
+        CREATE OR REPLACE FUNCTION lottery_entry_guard() RETURNS trigger AS $$
+        BEGIN
+          IF TG_OP = 'DELETE' THEN
+            RAISE EXCEPTION 'suanli: draw results cannot be deleted';
+          END IF;
+          IF {changed(ENTRY_DRAWN)} THEN
+            RAISE EXCEPTION 'suanli: a drawn ticket, rank or outcome cannot be changed';
+          END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        """,
+        "DROP TRIGGER IF EXISTS lottery_entry_guard ON lottery_drawentry;",
+        "CREATE TRIGGER lottery_entry_guard BEFORE UPDATE OR DELETE ON lottery_drawentry "
+        "FOR EACH ROW EXECUTE FUNCTION lottery_entry_guard();",
+        # One check per INSERT statement (a million-row COPY included), not per row.
+        """
+        CREATE OR REPLACE FUNCTION lottery_entry_insert_guard() RETURNS trigger AS $$
+        BEGIN
+          IF EXISTS (SELECT 1 FROM lottery_draw d
+                     WHERE d.state = 'completed'
+                       AND d.id IN (SELECT DISTINCT draw_id FROM inserted)) THEN
+            RAISE EXCEPTION 'suanli: no entry can be added to a completed draw';
+          END IF;
+          RETURN NULL;
+        END $$ LANGUAGE plpgsql;
+        """,
+        "DROP TRIGGER IF EXISTS lottery_entry_insert_guard ON lottery_drawentry;",
+        "CREATE TRIGGER lottery_entry_insert_guard AFTER INSERT ON lottery_drawentry "
+        "REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT "
+        "EXECUTE FUNCTION lottery_entry_insert_guard();",
+        """
+        CREATE OR REPLACE FUNCTION lottery_event_guard() RETURNS trigger AS $$
+        BEGIN
+          RAISE EXCEPTION 'suanli: draw events are append-only';
+        END $$ LANGUAGE plpgsql;
+        """,
+        "DROP TRIGGER IF EXISTS lottery_event_guard ON lottery_drawevent;",
+        "CREATE TRIGGER lottery_event_guard BEFORE UPDATE OR DELETE ON lottery_drawevent "
+        "FOR EACH ROW EXECUTE FUNCTION lottery_event_guard();",
+    ]
+
+
+def _sqlite():
+    def changed(columns):
+        return " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in columns)
+
+    return [
+        "CREATE TRIGGER IF NOT EXISTS lottery_draw_completed_guard BEFORE UPDATE ON lottery_draw "
+        f"WHEN OLD.state = 'completed' AND ({changed(DRAW_PUBLISHED)}) "
+        "BEGIN SELECT RAISE(ABORT, 'suanli: a completed draw cannot be changed or re-run'); END;",
+        "CREATE TRIGGER IF NOT EXISTS lottery_draw_entrants_guard BEFORE UPDATE ON lottery_draw "
+        f"WHEN OLD.state <> 'announced' AND ({changed(ENTRANTS_PUBLISHED)} "
+        "OR NEW.state = 'announced') "
+        "BEGIN SELECT RAISE(ABORT, 'suanli: published entrants cannot be changed'); END;",
+        "CREATE TRIGGER IF NOT EXISTS lottery_draw_beacon_guard BEFORE UPDATE ON lottery_draw "
+        "WHEN (OLD.beacon_randomness <> '' AND NEW.beacon_randomness IS NOT OLD.beacon_randomness) "
+        "OR (OLD.beacon_signature <> '' AND NEW.beacon_signature IS NOT OLD.beacon_signature) "
+        "OR (OLD.beacon_value <> '' AND NEW.beacon_value IS NOT OLD.beacon_value) "
+        "BEGIN SELECT RAISE(ABORT, 'suanli: a beacon value is set once'); END;",
+        "CREATE TRIGGER IF NOT EXISTS lottery_entry_guard BEFORE UPDATE ON lottery_drawentry "
+        f"WHEN {changed(ENTRY_DRAWN)} "
+        "BEGIN SELECT RAISE(ABORT, 'suanli: a drawn ticket, rank or outcome cannot be changed'); END;",
+        "CREATE TRIGGER IF NOT EXISTS lottery_entry_insert_guard BEFORE INSERT ON lottery_drawentry "
+        "WHEN (SELECT state FROM lottery_draw WHERE id = NEW.draw_id) = 'completed' "
+        "BEGIN SELECT RAISE(ABORT, 'suanli: no entry can be added to a completed draw'); END;",
+        "CREATE TRIGGER IF NOT EXISTS lottery_event_guard BEFORE UPDATE ON lottery_drawevent "
+        "BEGIN SELECT RAISE(ABORT, 'suanli: draw events are append-only'); END;",
+    ]
+
+
+def install(connection) -> None:
+    if connection.vendor == "postgresql":
+        statements = _postgres()
+    elif connection.vendor == "sqlite":
+        statements = _sqlite()
+    else:
+        return
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def uninstall(connection) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for table, trigger in [
+                ("lottery_draw", "lottery_draw_guard"),
+                ("lottery_drawentry", "lottery_entry_guard"),
+                ("lottery_drawentry", "lottery_entry_insert_guard"),
+                ("lottery_drawevent", "lottery_event_guard"),
+            ]:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table};")
+        elif connection.vendor == "sqlite":
+            for trigger in [
+                "lottery_draw_completed_guard",
+                "lottery_draw_entrants_guard",
+                "lottery_draw_beacon_guard",
+                "lottery_entry_guard",
+                "lottery_entry_insert_guard",
+                "lottery_event_guard",
+            ]:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {trigger};")

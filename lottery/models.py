@@ -1,0 +1,227 @@
+"""The draw of a round (suanli-draw/1), its frozen entrants, results and public events.
+
+Nothing here is edited by hand: the services in ``lottery.services`` are the only writers, and
+the database itself refuses to change a completed draw (check constraints below, and triggers
+added in migration 0002 that reject updates to results and published values).
+"""
+
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import reference_validator, slug_validator
+
+
+class Draw(models.Model):
+    class State(models.TextChoices):
+        ANNOUNCED = "announced", _("Announced")
+        FROZEN = "frozen", _("Entrants published")
+        COMPLETED = "completed", _("Drawn")
+
+    class BeaconSource(models.TextChoices):
+        DRAND = "drand", _("drand randomness beacon")
+        DECLARED = "declared", _("Declared public value")
+
+    round = models.OneToOneField(
+        "applications.Round", on_delete=models.PROTECT, related_name="draw"
+    )
+    draw_id = models.CharField(max_length=64, unique=True, validators=[slug_validator])
+    state = models.CharField(max_length=16, choices=State.choices, default=State.ANNOUNCED)
+    # Published when the round opens; frozen from then on.
+    winners = models.PositiveIntegerField()
+    quotas = models.JSONField(default=dict, blank=True)
+    entries_close_at = models.DateTimeField()
+    beacon_source = models.CharField(max_length=16, choices=BeaconSource.choices)
+    beacon_chain_hash = models.CharField(max_length=64, blank=True)
+    beacon_round = models.PositiveBigIntegerField(null=True, blank=True)
+    beacon_description = models.TextField(blank=True)
+    announced_at = models.DateTimeField()
+    # Published when entries close.
+    entrants_digest = models.CharField(max_length=64, blank=True)
+    entrants_count = models.PositiveIntegerField(default=0)
+    # The exact text whose SHA-256 is the digest: "ref TAB stratum LF" lines sorted by ref.
+    entrants_lines = models.TextField(blank=True, editable=False)
+    # Application ids in the same order as entrants_lines, comma separated.
+    entrant_application_ids = models.TextField(blank=True, editable=False)
+    excluded_count = models.PositiveIntegerField(
+        default=0, help_text=_("Applications still under review at the deadline, left out.")
+    )
+    frozen_at = models.DateTimeField(null=True, blank=True)
+    # Published at the draw.
+    beacon_randomness = models.CharField(max_length=64, blank=True)
+    beacon_signature = models.CharField(max_length=192, blank=True)
+    beacon_value = models.TextField(blank=True)
+    beacon_value_at = models.DateTimeField(null=True, blank=True)
+    seed = models.CharField(max_length=64, blank=True)
+    winners_drawn = models.PositiveIntegerField(default=0)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Set when a fetched beacon round failed verification; cleared never (staff investigate).
+    beacon_problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-entries_close_at", "draw_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(beacon_source="declared")
+                | (Q(beacon_source="drand") & ~Q(beacon_chain_hash="") & Q(beacon_round__gte=1)),
+                name="draw_drand_beacon_named",
+            ),
+            models.CheckConstraint(
+                condition=Q(beacon_source="drand") | ~Q(beacon_description=""),
+                name="draw_declared_beacon_described",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="announced")
+                | (Q(frozen_at__isnull=False) & ~Q(entrants_digest="")),
+                name="draw_frozen_has_digest",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="completed")
+                | (
+                    Q(completed_at__isnull=False)
+                    & ~Q(seed="")
+                    & (~Q(beacon_randomness="") | ~Q(beacon_value=""))
+                ),
+                name="draw_completed_has_seed_and_beacon",
+            ),
+            models.CheckConstraint(
+                condition=Q(winners_drawn__lte=F("winners")), name="draw_winners_within_k"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.draw_id
+
+    def get_absolute_url(self) -> str:
+        return reverse("lottery:draw_detail", kwargs={"draw_id": self.draw_id})
+
+    @property
+    def is_completed(self) -> bool:
+        return self.state == self.State.COMPLETED
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.state in (self.State.FROZEN, self.State.COMPLETED)
+
+    @property
+    def has_beacon_value(self) -> bool:
+        if self.beacon_source == self.BeaconSource.DRAND:
+            return bool(self.beacon_randomness)
+        return bool(self.beacon_value)
+
+
+class DrawEntry(models.Model):
+    """One entrant's result. ``outcome`` is the current one (a withdrawn winner becomes
+    "withdrawn", a promoted one "winner"); ``drawn_outcome`` and ``waitlist_position`` are
+    what the draw published and never change."""
+
+    class Outcome(models.TextChoices):
+        WINNER = "winner", _("Winner")
+        WAITLIST = "waitlist", _("Waitlist")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="entries")
+    application = models.OneToOneField(
+        "applications.Application", on_delete=models.PROTECT, related_name="draw_entry"
+    )
+    reference = models.CharField(max_length=32, validators=[reference_validator])
+    stratum = models.CharField(max_length=64, blank=True)
+    ticket = models.CharField(max_length=64)
+    rank = models.PositiveIntegerField()
+    drawn_outcome = models.CharField(
+        max_length=16, choices=[c for c in Outcome.choices if c[0] != "withdrawn"]
+    )
+    waitlist_position = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_reason = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["draw", "rank"]
+        constraints = [
+            # One result set per draw: a second run cannot insert another rank 1.
+            models.UniqueConstraint(fields=["draw", "rank"], name="draw_entry_rank_once"),
+            models.UniqueConstraint(fields=["draw", "reference"], name="draw_entry_reference_once"),
+            models.CheckConstraint(condition=Q(rank__gte=1), name="draw_entry_rank_positive"),
+            models.CheckConstraint(
+                condition=Q(drawn_outcome="winner", waitlist_position__isnull=True)
+                | Q(drawn_outcome="waitlist", waitlist_position__gte=1),
+                name="draw_entry_waitlist_position_matches",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["winner", "waitlist", "withdrawn"]),
+                name="draw_entry_outcome_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="withdrawn")
+                | Q(
+                    withdrawn_at__isnull=False,
+                    withdrawal_reason__in=["declined", "disqualified", "not_accepted"],
+                ),
+                name="draw_entry_withdrawal_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["draw", "outcome", "rank"], name="draw_entry_outcome_rank"),
+        ]
+        verbose_name_plural = "draw entries"
+
+    def __str__(self) -> str:
+        return f"{self.draw_id} #{self.rank} {self.reference}"
+
+
+class DrawEvent(models.Model):
+    """The public history of a draw, in order: what was published when. Append-only."""
+
+    class Kind(models.TextChoices):
+        ANNOUNCED = "announced", _("Draw announced")
+        BEACON_CHANGED = "beacon_changed", _("Beacon changed before entries closed")
+        ENTRANTS_PUBLISHED = "entrants_published", _("Entrants and digest published")
+        EXCLUDED = "excluded", _("Applications under review left out")
+        BEACON_VALUE = "beacon_value", _("Beacon value published")
+        BEACON_REJECTED = "beacon_rejected", _("Beacon round failed verification")
+        RESULTS_PUBLISHED = "results_published", _("Results published")
+        WITHDRAWAL = "withdrawal", _("Withdrawal")
+        PROMOTION = "promotion", _("Promotion from the waitlist")
+
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    at = models.DateTimeField()
+    entry = models.ForeignKey(
+        DrawEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    replaces = models.ForeignKey(
+        DrawEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=16, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["draw", "at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="withdrawal")
+                | Q(entry__isnull=False, reason__in=["declined", "disqualified", "not_accepted"]),
+                name="draw_event_withdrawal_has_entry_and_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="promotion") | Q(entry__isnull=False, replaces__isnull=False),
+                name="draw_event_promotion_names_both",
+            ),
+            # A vacancy is filled once: at most one promotion replaces a given entry.
+            models.UniqueConstraint(
+                fields=["replaces"],
+                condition=Q(kind="promotion"),
+                name="draw_event_one_promotion_per_vacancy",
+            ),
+            models.UniqueConstraint(
+                fields=["entry"],
+                condition=Q(kind="withdrawal"),
+                name="draw_event_one_withdrawal_per_entry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.draw_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"

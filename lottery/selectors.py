@@ -1,0 +1,241 @@
+"""Reads of draws for pages, the API, grants and the record. Every results query is indexed
+(unique (draw, rank), unique (draw, reference), (draw, outcome, rank)), so pages and
+"find my reference" cost the same on a million-entrant draw as on ten."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db.models import F, QuerySet, TextField, Value
+from django.db.models.functions import Concat, StrIndex, Substr
+
+from lottery import draw as pure
+from lottery.models import Draw, DrawEntry, DrawEvent
+from lottery.record import iso_utc
+
+# Big text columns that pages never need.
+HEAVY_FIELDS = ("entrants_lines", "entrant_application_ids")
+
+
+def draw_winners(*, draw: Draw) -> QuerySet[DrawEntry]:
+    """Current winners (promoted ones included, withdrawn ones not), in rank order."""
+    return DrawEntry.objects.filter(draw=draw, outcome=DrawEntry.Outcome.WINNER).order_by("rank")
+
+
+def draw_list() -> QuerySet[Draw]:
+    return (
+        Draw.objects.defer(*HEAVY_FIELDS)
+        .select_related("round__program")
+        .order_by("-entries_close_at", "draw_id")
+    )
+
+
+def draw_get(*, draw_id: str) -> Draw:
+    return Draw.objects.defer(*HEAVY_FIELDS).select_related("round__program").get(draw_id=draw_id)
+
+
+@dataclass
+class ResultsPage:
+    entries: list[DrawEntry]
+    number: int
+    pages: int
+    total: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def draw_results_page(*, draw: Draw, page: int, size: int) -> ResultsPage:
+    """Ranks are exactly 1..n, so page p is a range on the unique (draw, rank) index: no
+    OFFSET scan and no COUNT over a million rows."""
+    total = draw.entrants_count
+    pages = max(1, -(-total // size))
+    page = min(max(1, page), pages)
+    first = (page - 1) * size + 1
+    entries = list(
+        DrawEntry.objects.filter(draw=draw, rank__gte=first, rank__lt=first + size)
+        .order_by("rank")
+        .only(
+            "reference",
+            "stratum",
+            "ticket",
+            "rank",
+            "drawn_outcome",
+            "waitlist_position",
+            "outcome",
+            "promoted_at",
+            "withdrawal_reason",
+        )
+    )
+    return ResultsPage(entries=entries, number=page, pages=pages, total=total)
+
+
+def entry_find(*, draw: Draw, reference: str) -> DrawEntry | None:
+    return DrawEntry.objects.filter(draw=draw, reference=reference.strip().upper()).first()
+
+
+def entrant_listed(*, draw: Draw, reference: str) -> str | None:
+    """Before the draw: the stratum of a reference on the frozen list, or None. The database
+    finds the line, so the (possibly 20 MB) list never travels to Python."""
+    reference = reference.strip().upper()
+    if not reference or not pure._REF_RE.fullmatch(reference):
+        return None
+    needle = f"\n{reference}\t"
+    row = (
+        Draw.objects.filter(pk=draw.pk)
+        .annotate(
+            pos=StrIndex(
+                Concat(Value("\n"), F("entrants_lines"), output_field=TextField()), Value(needle)
+            )
+        )
+        .annotate(snippet=Substr("entrants_lines", F("pos"), 100))
+        .values_list("pos", "snippet")
+        .get()
+    )
+    if not row[0]:
+        return None
+    line = row[1].split("\n", 1)[0]
+    return line.split("\t", 1)[1]
+
+
+def draw_events(*, draw: Draw) -> QuerySet[DrawEvent]:
+    return (
+        DrawEvent.objects.filter(draw=draw).select_related("entry", "replaces").order_by("at", "id")
+    )
+
+
+def draw_public_events(*, draw: Draw) -> list[DrawEvent]:
+    """What was published when (the timeline on the page)."""
+    return list(draw_events(draw=draw))
+
+
+def draw_withdrawals_and_promotions(*, draw: Draw) -> tuple[list[dict], list[dict]]:
+    withdrawals, promotions = [], []
+    for event in draw_events(draw=draw).filter(kind__in=["withdrawal", "promotion"]):
+        if event.kind == DrawEvent.Kind.WITHDRAWAL:
+            withdrawals.append(
+                {"ref": event.entry.reference, "reason": event.reason, "at": iso_utc(event.at)}
+            )
+        else:
+            promotions.append(
+                {
+                    "ref": event.entry.reference,
+                    "replaces": event.replaces.reference,
+                    "at": iso_utc(event.at),
+                }
+            )
+    return withdrawals, promotions
+
+
+def draw_result_rows(*, draw: Draw, chunk: int = 50_000) -> Iterator[tuple]:
+    """(ref, stratum, ticket, rank, drawn_outcome, waitlist_position) in rank order, read
+    in keyset chunks so a million rows never sit in memory at once."""
+    last = 0
+    while True:
+        rows = list(
+            DrawEntry.objects.filter(draw=draw, rank__gt=last, rank__lte=last + chunk)
+            .order_by("rank")
+            .values_list(
+                "reference", "stratum", "ticket", "rank", "drawn_outcome", "waitlist_position"
+            )
+        )
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1][3]
+
+
+def draw_needs_review_count(*, draw: Draw) -> int:
+    from lottery.services import draw_needs_review_count as count
+
+    return count(draw=draw)
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def draw_record_chunks(*, draw: Draw) -> Iterator[str]:
+    """The spec's draw record as JSON text, in pieces (a million-entrant record is ~200 MB:
+    it is streamed, never built whole). Before entries close ``entrants`` is null; before
+    the draw ``seed``, ``results`` and the beacon value are null."""
+    from lottery.services import beacon_of, entrants_of
+
+    full = Draw.objects.get(pk=draw.pk)
+    beacon = beacon_of(full).as_dict()
+    frozen = full.state != Draw.State.ANNOUNCED
+    completed = full.state == Draw.State.COMPLETED
+    if not completed:
+        for key in ("randomness", "signature", "value"):
+            if key in beacon:
+                beacon[key] = None
+    head = {
+        "spec": pure.SPEC,
+        "draw_id": full.draw_id,
+        "winners": full.winners,
+        "quotas": full.quotas,
+        "entries_close_at": iso_utc(full.entries_close_at),
+    }
+    yield "{" + ",".join(f"{_json(k)}:{_json(v)}" for k, v in head.items())
+    if frozen:
+        refs, strata = entrants_of(full)
+        yield ',"entrants":['
+        step = 100_000
+        for start in range(0, len(refs), step):
+            yield ("," if start else "") + ",".join(
+                [
+                    f'{{"ref":"{r}","stratum":"{s}"}}'
+                    for r, s in zip(
+                        refs[start : start + step], strata[start : start + step], strict=True
+                    )
+                ]
+            )
+        del refs, strata
+        yield f'],"entrants_digest":{_json(full.entrants_digest)}'
+    else:
+        yield ',"entrants":null,"entrants_digest":null'
+    yield f',"beacon":{_json(beacon)},"seed":{_json(full.seed if completed else None)}'
+    if completed:
+        yield ',"results":['
+        first = True
+        batch: list[str] = []
+        for ref, stratum, ticket, rank, outcome, position in draw_result_rows(draw=full):
+            batch.append(
+                f'{{"ref":"{ref}","stratum":"{stratum}","ticket":"{ticket}","rank":{rank},'
+                f'"outcome":"{outcome}","waitlist_position":'
+                f"{'null' if position is None else position}}}"
+            )
+            if len(batch) >= 50_000:
+                yield ("" if first else ",") + ",".join(batch)
+                first, batch = False, []
+        if batch:
+            yield ("" if first else ",") + ",".join(batch)
+        yield "]"
+    else:
+        yield ',"results":null'
+    withdrawals, promotions = draw_withdrawals_and_promotions(draw=full)
+    extra = {
+        "withdrawals": withdrawals,
+        "promotions": promotions,
+        "state": full.state,
+        "excluded_under_review": full.excluded_count,
+        "published": {
+            "announced_at": iso_utc(full.announced_at),
+            "entrants_at": iso_utc(full.frozen_at),
+            "beacon_value_at": iso_utc(full.beacon_value_at) if completed else None,
+            "results_at": iso_utc(full.completed_at),
+        },
+    }
+    yield "," + ",".join(f"{_json(k)}:{_json(v)}" for k, v in extra.items()) + "}"
+
+
+def draw_record(*, draw: Draw) -> dict:
+    """The record as data (tests, the verify_draw command on small draws)."""
+    return json.loads("".join(draw_record_chunks(draw=draw)))

@@ -1,0 +1,791 @@
+"""Business actions of the draw: announce, freeze, beacon, execute, withdraw and promote.
+
+The computation itself is ``lottery.draw`` (pure); before anything is published it is checked
+against ``lottery.verify_draw``, the standalone verifier's independent re-implementation.
+Every function here is the only place its action happens: admin, API, commands, demo and
+Celery tasks all call these.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from applications.models import Application, Round
+from core.services import audit_record
+from lottery import beacon as beacon_client
+from lottery import draw as pure
+from lottery import verify_draw as independent
+from lottery.models import Draw, DrawEntry, DrawEvent
+from notifications.services import notification_send
+
+logger = logging.getLogger(__name__)
+
+EXCLUDED_REASON_EN = "Still under review when the review deadline passed"
+EXCLUDED_REASON_ZH = "审核截止时仍在审核中"
+
+
+class DrawError(Exception):
+    """A draw action the rules refuse; the message is safe to show staff."""
+
+
+class DrawNotReadyError(DrawError):
+    """The action must wait (entries still open, reviews pending, no beacon value yet)."""
+
+
+class FairnessCheckError(DrawError):
+    """The draw code and the independent recomputation disagree: nothing is published."""
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+
+def quotas_for_round(round: Round) -> dict[str, pure.Quota]:
+    return {
+        stratum.code: pure.Quota(reserved=stratum.reserved, cap=stratum.cap)
+        for stratum in round.strata.all()
+        if stratum.reserved or stratum.cap is not None
+    }
+
+
+def quotas_of(draw: Draw) -> dict[str, pure.Quota]:
+    return pure.validate_quotas(draw.quotas or {}, draw.winners)
+
+
+def beacon_of(draw: Draw) -> pure.Beacon:
+    if draw.beacon_source == Draw.BeaconSource.DRAND:
+        return pure.Beacon(
+            source="drand",
+            chain_hash=draw.beacon_chain_hash,
+            round=draw.beacon_round,
+            randomness=draw.beacon_randomness or None,
+            signature=draw.beacon_signature or None,
+        )
+    return pure.Beacon(
+        source="declared",
+        description=draw.beacon_description,
+        value=draw.beacon_value or None,
+    )
+
+
+def entrants_of(draw: Draw) -> tuple[list[str], list[str]]:
+    """The frozen entrants (refs, strata) sorted by ref, from the hashed text itself."""
+    text = draw.entrants_lines
+    if not text:
+        return [], []
+    refs, strata = [], []
+    pairs = [line.split("\t", 1) for line in text[:-1].split("\n")]
+    refs = [p[0] for p in pairs]
+    strata = [p[1] for p in pairs]
+    return refs, strata
+
+
+def _beacon_for_announcement(
+    *,
+    round: Round,
+    beacon_source: str,
+    beacon_round: int | None,
+    beacon_description: str,
+) -> pure.Beacon:
+    if beacon_source == Draw.BeaconSource.DRAND:
+        chain_hash = settings.LOTTERY_DRAND_CHAIN_HASH
+        if chain_hash not in pure.DRAND_CHAINS:
+            raise pure.DrawInputError(
+                "beacon.chain_hash", "only drand quicknet rounds can be timed and verified"
+            )
+        if beacon_round is None:
+            beacon_round = pure.drand_first_round_after(
+                round.closes_at,
+                delay=timedelta(minutes=settings.LOTTERY_BEACON_DELAY_MINUTES),
+                chain_hash=chain_hash,
+            )
+        beacon = pure.validate_beacon(
+            {"source": "drand", "chain_hash": chain_hash, "round": beacon_round},
+            require_value=False,
+        )
+    else:
+        beacon = pure.validate_beacon(
+            {"source": beacon_source, "description": beacon_description}, require_value=False
+        )
+    pure.validate_beacon_schedule(beacon, round.closes_at)
+    return beacon
+
+
+def _event(draw: Draw, kind: str, at: datetime, **fields: Any) -> DrawEvent:
+    return DrawEvent.objects.create(draw=draw, kind=kind, at=at, **fields)
+
+
+def _staff_alert(*, draw: Draw, problem: str) -> None:
+    """Alert staff by e-mail (the notifications app records and delivers it)."""
+    logger.error("draw %s: %s", draw.draw_id, problem)
+    for address in settings.STAFF_ALERT_EMAILS:
+        notification_send(
+            kind="draw_alert",
+            to_email=address,
+            language=settings.LANGUAGE_CODE,
+            context={"draw": draw, "problem": problem, "draw_url": draw.get_absolute_url()},
+            related=draw,
+        )
+
+
+# --- announce -----------------------------------------------------------------------------
+
+
+def draw_announce(
+    *,
+    round: Round,
+    beacon_source: str = Draw.BeaconSource.DRAND,
+    beacon_round: int | None = None,
+    beacon_description: str = "",
+    actor: AbstractBaseUser | None = None,
+    now: datetime | None = None,
+) -> Draw:
+    """Publish the draw of a round before any entry: id, K, quotas, close time, beacon.
+
+    Idempotent: a round's existing draw is returned unchanged. Raises ``DrawInputError``
+    naming the field for a configuration outside the spec."""
+    now = now or timezone.now()
+    existing = Draw.objects.filter(round=round).first()
+    if existing is not None:
+        return existing
+    pure.validate_draw_id(round.code)
+    winners = pure.validate_winners(round.winners)
+    quotas = pure.validate_quotas(quotas_for_round(round), winners)
+    beacon = _beacon_for_announcement(
+        round=round,
+        beacon_source=beacon_source,
+        beacon_round=beacon_round,
+        beacon_description=beacon_description,
+    )
+    with transaction.atomic():
+        draw, created = Draw.objects.get_or_create(
+            round=round,
+            defaults={
+                "draw_id": round.code,
+                "winners": winners,
+                "quotas": {s: q.as_dict() for s, q in sorted(quotas.items())},
+                "entries_close_at": round.closes_at,
+                "beacon_source": beacon.source,
+                "beacon_chain_hash": beacon.chain_hash,
+                "beacon_round": beacon.round,
+                "beacon_description": beacon.description,
+                "announced_at": now,
+            },
+        )
+        if created:
+            _event(draw, DrawEvent.Kind.ANNOUNCED, now, detail={"beacon": beacon.as_dict()})
+            audit_record(
+                actor=actor,
+                action="draw.announced",
+                target=draw,
+                detail={"winners": winners, "beacon": beacon.as_dict()},
+            )
+    return draw
+
+
+def draw_beacon_change(
+    *,
+    draw: Draw,
+    beacon_source: str,
+    beacon_round: int | None = None,
+    beacon_description: str = "",
+    actor: AbstractBaseUser | None,
+    now: datetime | None = None,
+) -> Draw:
+    """Change the announced beacon; allowed only before entries close, and shown publicly."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Draw.objects.select_for_update().select_related("round").get(pk=draw.pk)
+        if now >= locked.entries_close_at or locked.state != Draw.State.ANNOUNCED:
+            raise DrawError("The beacon can only be changed before entries close.")
+        old = beacon_of(locked).as_dict()
+        beacon = _beacon_for_announcement(
+            round=locked.round,
+            beacon_source=beacon_source,
+            beacon_round=beacon_round,
+            beacon_description=beacon_description,
+        )
+        locked.beacon_source = beacon.source
+        locked.beacon_chain_hash = beacon.chain_hash
+        locked.beacon_round = beacon.round
+        locked.beacon_description = beacon.description
+        locked.save()
+        _event(
+            locked,
+            DrawEvent.Kind.BEACON_CHANGED,
+            now,
+            detail={"from": old, "to": beacon.as_dict()},
+        )
+        audit_record(
+            actor=actor,
+            action="draw.beacon_changed",
+            target=locked,
+            detail={"from": old, "to": beacon.as_dict()},
+        )
+    return locked
+
+
+# --- freeze -------------------------------------------------------------------------------
+
+
+def draw_needs_review_count(*, draw: Draw) -> int:
+    return Application.objects.filter(
+        round_id=draw.round_id, status=Application.Status.NEEDS_REVIEW
+    ).count()
+
+
+def draw_freeze(*, draw: Draw, now: datetime | None = None) -> bool:
+    """At close: fix the entrants (eligible applications, by reference and stratum), publish
+    them with their digest, and e-mail every entrant the digest with their reference.
+
+    Returns False (and changes nothing) while applications still need review before the
+    round's review deadline; after it, they are left out with a public count and reason.
+    Idempotent: a frozen draw returns False."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Draw.objects.select_for_update().select_related("round").get(pk=draw.pk)
+        if locked.state != Draw.State.ANNOUNCED:
+            return False
+        if now < locked.entries_close_at:
+            raise DrawNotReadyError("Entries have not closed yet.")
+        round = locked.round
+        pending = draw_needs_review_count(draw=locked)
+        if pending and (round.review_deadline is None or now < round.review_deadline):
+            return False
+        rows = list(
+            Application.objects.filter(round=round, status=Application.Status.ELIGIBLE).values_list(
+                "reference", "stratum", "id"
+            )
+        )
+        refs = [r[0] for r in rows]
+        strata = [r[1] for r in rows]
+        pure.validate_entrants(refs, strata)
+        ids_by_ref = {r[0]: r[2] for r in rows}
+        refs, strata = pure.sort_entrants(refs, strata)
+        digest = pure.entrants_digest(refs, strata)
+        locked.entrants_lines = (
+            "\n".join(map("\t".join, zip(refs, strata, strict=True))) + "\n" if refs else ""
+        )
+        locked.entrant_application_ids = ",".join(str(ids_by_ref[r]) for r in refs)
+        locked.entrants_digest = digest
+        locked.entrants_count = len(refs)
+        locked.excluded_count = pending
+        locked.frozen_at = now
+        locked.state = Draw.State.FROZEN
+        locked.save()
+        if pending:
+            _event(
+                locked,
+                DrawEvent.Kind.EXCLUDED,
+                now,
+                detail={
+                    "count": pending,
+                    "reason_en": EXCLUDED_REASON_EN,
+                    "reason_zh": EXCLUDED_REASON_ZH,
+                },
+            )
+        _event(
+            locked,
+            DrawEvent.Kind.ENTRANTS_PUBLISHED,
+            now,
+            detail={"count": len(refs), "entrants_digest": digest},
+        )
+        audit_record(
+            actor=None,
+            action="draw.entrants_frozen",
+            target=locked,
+            detail={"count": len(refs), "digest": digest, "excluded_under_review": pending},
+        )
+        draw_pk = locked.pk
+        transaction.on_commit(lambda: _enqueue_entrants_notify(draw_pk))
+    return True
+
+
+def _enqueue_entrants_notify(draw_pk: int) -> None:
+    from lottery.tasks import draw_entrants_notify_task
+
+    draw_entrants_notify_task.delay(draw_pk)
+
+
+def _already_notified(kind: str, application_ids: Iterable[int]) -> set[int]:
+    from notifications.models import Notification
+
+    return {
+        int(related_id)
+        for related_id in Notification.objects.filter(
+            kind=kind,
+            related_type="applications.application",
+            related_id__in=[str(i) for i in application_ids],
+        ).values_list("related_id", flat=True)
+    }
+
+
+def draw_entrants_notify(*, draw: Draw, start: int = 0, batch: int | None = None) -> int | None:
+    """E-mail the digest to one batch of entrants from position ``start`` of the frozen list;
+    returns where the next batch starts, or None when all are done. Safe to repeat: entrants
+    already sent this message are skipped."""
+    batch = batch or settings.LOTTERY_NOTIFY_BATCH
+    ids = draw.entrant_application_ids.split(",") if draw.entrant_application_ids else []
+    chunk = [int(i) for i in ids[start : start + batch]]
+    if not chunk:
+        return None
+    done = _already_notified("draw_entrants_digest", chunk)
+    todo = [i for i in chunk if i not in done]
+    with transaction.atomic():
+        for application in Application.objects.filter(pk__in=todo).select_related("round"):
+            notification_send(
+                kind="draw_entrants_digest",
+                to_email=application.email,
+                language=application.language,
+                context={
+                    "application": application,
+                    "draw": draw,
+                    "draw_url": draw.get_absolute_url(),
+                },
+                related=application,
+            )
+    following = start + batch
+    return following if following < len(ids) else None
+
+
+# --- beacon -------------------------------------------------------------------------------
+
+
+def draw_beacon_fetch(*, draw: Draw, now: datetime | None = None) -> bool:
+    """Fetch and verify the drand round; True once the draw has its beacon value.
+
+    A round that fails verification is recorded, alerts staff and is never stored."""
+    now = now or timezone.now()
+    draw = Draw.objects.get(pk=draw.pk)
+    if draw.beacon_source != Draw.BeaconSource.DRAND:
+        return draw.has_beacon_value
+    if draw.has_beacon_value:
+        return True
+    if now < pure.drand_round_time(draw.beacon_round, draw.beacon_chain_hash):
+        raise DrawNotReadyError(f"drand round {draw.beacon_round} is not published yet.")
+    try:
+        fetched = beacon_client.drand_fetch(
+            base_url=settings.LOTTERY_DRAND_BASE_URL,
+            chain_hash=draw.beacon_chain_hash,
+            round_number=draw.beacon_round,
+            timeout=settings.LOTTERY_BEACON_TIMEOUT_SECONDS,
+            attempts=settings.LOTTERY_BEACON_ATTEMPTS,
+            retry_wait=settings.LOTTERY_BEACON_RETRY_SECONDS,
+        )
+    except beacon_client.BeaconVerificationError as error:
+        with transaction.atomic():
+            locked = Draw.objects.select_for_update().get(pk=draw.pk)
+            locked.beacon_problem = f"{now:%Y-%m-%dT%H:%M:%SZ} {error}"[:2000]
+            locked.save(update_fields=["beacon_problem"])
+            _event(locked, DrawEvent.Kind.BEACON_REJECTED, now, detail={"problem": str(error)})
+            audit_record(
+                actor=None,
+                action="draw.beacon_rejected",
+                target=locked,
+                detail={"error": str(error)},
+            )
+            _staff_alert(draw=locked, problem=f"The beacon round failed verification: {error}")
+        raise
+    return _beacon_store(
+        draw=draw,
+        now=now,
+        randomness=fetched.randomness,
+        signature=fetched.signature,
+        actor=None,
+    )
+
+
+def _beacon_store(
+    *,
+    draw: Draw,
+    now: datetime,
+    randomness: str = "",
+    signature: str = "",
+    value: str = "",
+    actor: AbstractBaseUser | None,
+) -> bool:
+    with transaction.atomic():
+        locked = Draw.objects.select_for_update().get(pk=draw.pk)
+        if locked.has_beacon_value:
+            return True
+        locked.beacon_randomness = randomness
+        locked.beacon_signature = signature
+        locked.beacon_value = value
+        locked.beacon_value_at = now
+        locked.save()
+        published = beacon_of(locked).as_dict()
+        _event(locked, DrawEvent.Kind.BEACON_VALUE, now, detail={"beacon": published})
+        audit_record(
+            actor=actor, action="draw.beacon_value", target=locked, detail={"beacon": published}
+        )
+        draw_pk = locked.pk
+        transaction.on_commit(lambda: _enqueue_execute(draw_pk))
+    return True
+
+
+def draw_declared_value_enter(
+    *, draw: Draw, value: str, actor: AbstractBaseUser | None, now: datetime | None = None
+) -> Draw:
+    """Staff enter the value of the pre-announced public event, once, after entries close."""
+    now = now or timezone.now()
+    if draw.beacon_source != Draw.BeaconSource.DECLARED:
+        raise DrawError("This draw uses the drand beacon; its value is fetched, not entered.")
+    beacon = pure.validate_beacon(
+        {"source": "declared", "description": draw.beacon_description, "value": value}
+    )
+    if now < draw.entries_close_at:
+        raise DrawError("The value can only be entered after entries close.")
+    current = Draw.objects.get(pk=draw.pk)
+    if current.beacon_value:
+        raise DrawError("The declared value has already been entered; it cannot be changed.")
+    _beacon_store(draw=current, now=now, value=beacon.value or "", actor=actor)
+    return Draw.objects.get(pk=draw.pk)
+
+
+def _enqueue_execute(draw_pk: int) -> None:
+    from lottery.tasks import draw_execute_task
+
+    draw_execute_task.delay(draw_pk)
+
+
+# --- execute ------------------------------------------------------------------------------
+
+
+def _cross_check(
+    *,
+    draw: Draw,
+    refs: list[str],
+    strata: list[str],
+    beacon_line: str,
+    quotas: dict[str, pure.Quota],
+    result: pure.DrawResult,
+) -> None:
+    """Recompute with the standalone verifier's independent code; raise on any difference."""
+    problems = []
+    digest = independent.digest_of(refs, strata)
+    if digest != draw.entrants_digest or digest != result.entrants_digest:
+        problems.append("entrants digest")
+    seed = independent.seed_of(draw.draw_id, digest, beacon_line)
+    if seed != result.seed:
+        problems.append("seed")
+    if independent.tickets_of(seed, result.refs) != result.tickets:
+        problems.append("tickets")
+    tickets = result.tickets
+    if not all(
+        a < b or (a == b and ra < rb)
+        for a, b, ra, rb in zip(tickets, tickets[1:], result.refs, result.refs[1:], strict=False)
+    ):
+        problems.append("rank order")
+    if sorted(result.refs) != refs:
+        problems.append("results are not exactly the entrants")
+    plain_quotas = {s: (q.reserved, q.cap) for s, q in quotas.items()}
+    chosen = independent.outcomes_of(result.strata, draw.winners, plain_quotas)
+    if [1 if c else 0 for c in chosen] != list(result.winner_flags):
+        problems.append("outcomes")
+    if problems:
+        raise FairnessCheckError(
+            "The draw disagrees with the independent recomputation on: " + ", ".join(problems)
+        )
+
+
+NULL = "\\N"  # PostgreSQL COPY text format's NULL
+
+
+def _insert_entries(draw: Draw, result: pure.DrawResult, ids_by_ref: dict[str, int]) -> None:
+    if connection.vendor == "postgresql":
+        columns = (
+            "draw_id, application_id, reference, stratum, ticket, rank, drawn_outcome, "
+            "waitlist_position, outcome, withdrawal_reason"
+        )
+        draw_pk = draw.pk
+        with connection.cursor() as cursor:
+            raw = cursor.cursor  # the psycopg cursor: COPY is the fast path for a million rows
+            with raw.copy(f"COPY lottery_drawentry ({columns}) FROM STDIN") as copy:
+                chunk = 100_000
+                rows = list(result.rows())
+                for start in range(0, len(rows), chunk):
+                    copy.write(
+                        "".join(
+                            f"{draw_pk}\t{ids_by_ref[ref]}\t{ref}\t{stratum}\t{ticket}\t{rank}\t"
+                            f"{outcome}\t{NULL if position is None else position}\t{outcome}\t\n"
+                            for ref, stratum, ticket, rank, outcome, position in rows[
+                                start : start + chunk
+                            ]
+                        )
+                    )
+        return
+    DrawEntry.objects.bulk_create(
+        (
+            DrawEntry(
+                draw=draw,
+                application_id=ids_by_ref[ref],
+                reference=ref,
+                stratum=stratum,
+                ticket=ticket,
+                rank=rank,
+                drawn_outcome=outcome,
+                waitlist_position=position,
+                outcome=outcome,
+            )
+            for ref, stratum, ticket, rank, outcome, position in result.rows()
+        ),
+        batch_size=2000,
+    )
+
+
+def draw_execute(*, draw: Draw, now: datetime | None = None) -> Draw:
+    """Run the draw: compute per the spec, cross-check independently, store every entrant's
+    ticket, rank and outcome, and mark the draw complete, in one transaction.
+
+    Idempotent and safe under concurrency: the draw row is locked, a completed draw is
+    returned unchanged, and the database refuses a second result set (unique rank per draw,
+    triggers). A worker killed half-way leaves nothing behind."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            locked = Draw.objects.select_for_update().get(pk=draw.pk)
+            if locked.state == Draw.State.COMPLETED:
+                return locked
+            if locked.state != Draw.State.FROZEN:
+                raise DrawNotReadyError("The entrants have not been frozen yet.")
+            if not locked.has_beacon_value:
+                raise DrawNotReadyError("The beacon value is not known yet.")
+            refs, strata = entrants_of(locked)
+            quotas = quotas_of(locked)
+            beacon = pure.validate_beacon(beacon_of(locked))
+            pure.validate_entrants(refs, strata)
+            data = pure.DrawInput(locked.draw_id, locked.winners, quotas, refs, strata, beacon)
+            result = pure.run_draw(data)
+            _cross_check(
+                draw=locked,
+                refs=refs,
+                strata=strata,
+                beacon_line=beacon.line(),
+                quotas=quotas,
+                result=result,
+            )
+            ids = locked.entrant_application_ids.split(",") if refs else []
+            ids_by_ref = dict(zip(refs, map(int, ids), strict=True))
+            _insert_entries(locked, result, ids_by_ref)
+            locked.seed = result.seed
+            locked.winners_drawn = sum(result.winner_flags)
+            locked.state = Draw.State.COMPLETED
+            locked.completed_at = now
+            locked.save()
+            _event(
+                locked,
+                DrawEvent.Kind.RESULTS_PUBLISHED,
+                now,
+                detail={"seed": result.seed, "winners": locked.winners_drawn},
+            )
+            audit_record(
+                actor=None,
+                action="draw.executed",
+                target=locked,
+                detail={
+                    "seed": result.seed,
+                    "entrants": len(refs),
+                    "winners": locked.winners_drawn,
+                },
+            )
+            draw_pk = locked.pk
+            transaction.on_commit(lambda: _enqueue_results_notify(draw_pk))
+    except FairnessCheckError as error:
+        with transaction.atomic():
+            failed = Draw.objects.get(pk=draw.pk)
+            audit_record(
+                actor=None,
+                action="draw.fairness_check_failed",
+                target=failed,
+                detail={"error": str(error)},
+            )
+            _staff_alert(draw=failed, problem=str(error))
+        raise
+    return locked
+
+
+def _enqueue_results_notify(draw_pk: int) -> None:
+    from lottery.tasks import draw_results_notify_task
+
+    draw_results_notify_task.delay(draw_pk)
+
+
+def draw_results_notify(*, draw: Draw, after_rank: int = 0, batch: int | None = None) -> int | None:
+    """E-mail their result to the entrants ranked after ``after_rank``, one batch; returns the
+    last rank done, or None when all are done. Safe to repeat."""
+    from applications.services import status_url_for
+
+    batch = batch or settings.LOTTERY_NOTIFY_BATCH
+    entries = list(
+        DrawEntry.objects.filter(draw=draw, rank__gt=after_rank)
+        .order_by("rank")
+        .select_related("application__round")[:batch]
+    )
+    if not entries:
+        return None
+    done = _already_notified("draw_result", [e.application_id for e in entries])
+    with transaction.atomic():
+        for entry in entries:
+            if entry.application_id in done:
+                continue
+            application = entry.application
+            notification_send(
+                kind="draw_result",
+                to_email=application.email,
+                language=application.language,
+                context={
+                    "application": application,
+                    "entry": entry,
+                    "draw_url": draw.get_absolute_url(),
+                    "status_url": status_url_for(application),
+                },
+                related=application,
+            )
+    return entries[-1].rank if len(entries) == batch else None
+
+
+# --- withdrawals and promotions -------------------------------------------------------------
+
+
+def entry_withdraw(
+    *,
+    entry: DrawEntry,
+    reason: str,
+    actor: AbstractBaseUser | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> DrawEntry | None:
+    """A winner (or waitlisted entrant) leaves: the withdrawal and, for a winner, the
+    promotion the spec requires are appended to the public record, and the promoted entrant
+    is notified. Returns the promoted entry (None if nobody qualifies or it was a waitlisted
+    entrant). Idempotent: an entry already withdrawn changes nothing and returns None."""
+    if reason not in pure.WITHDRAWAL_REASONS:
+        raise DrawError(f"reason must be one of {', '.join(pure.WITHDRAWAL_REASONS)}")
+    if reason == "disqualified" and actor is not None and not note.strip():
+        raise DrawError("A disqualification needs a reason.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        # One withdrawal at a time per draw, so two vacancies never pick the same entrant.
+        draw = Draw.objects.select_for_update().get(pk=entry.draw_id)
+        if draw.state != Draw.State.COMPLETED:
+            raise DrawError("Only a completed draw has entries to withdraw.")
+        locked = DrawEntry.objects.select_for_update().get(pk=entry.pk)
+        if locked.outcome == DrawEntry.Outcome.WITHDRAWN:
+            return None
+        was_winner = locked.outcome == DrawEntry.Outcome.WINNER
+        locked.outcome = DrawEntry.Outcome.WITHDRAWN
+        locked.withdrawn_at = now
+        locked.withdrawal_reason = reason
+        locked.save(update_fields=["outcome", "withdrawn_at", "withdrawal_reason"])
+        _event(draw, DrawEvent.Kind.WITHDRAWAL, now, entry=locked, reason=reason)
+        audit_record(
+            actor=actor,
+            action="draw.entry_withdrawn",
+            target=locked,
+            detail={"reason": reason, "note": note, "was_winner": was_winner},
+        )
+        if not was_winner:
+            return None
+        promoted = _promote(draw=draw, vacated=locked, now=now, actor=actor)
+    return promoted
+
+
+def _promote(
+    *, draw: Draw, vacated: DrawEntry, now: datetime, actor: AbstractBaseUser | None
+) -> DrawEntry | None:
+    entries = DrawEntry.objects.filter(draw=draw)
+    counts = dict(
+        entries.filter(outcome=DrawEntry.Outcome.WINNER)
+        .values_list("stratum")
+        .annotate(n=Count("id"))
+        .values_list("stratum", "n")
+    )
+    candidates = (
+        entries.filter(outcome=DrawEntry.Outcome.WAITLIST)
+        .order_by("rank")
+        .values_list("reference", "stratum")
+        .iterator(chunk_size=2000)
+    )
+    pick = pure.promotion_pick(
+        withdrawn_stratum=vacated.stratum,
+        winner_counts=counts,
+        quotas=quotas_of(draw),
+        candidates=candidates,
+    )
+    if pick is None:
+        return None
+    promoted = entries.select_for_update().get(reference=pick[0])
+    promoted.outcome = DrawEntry.Outcome.WINNER
+    promoted.promoted_at = now
+    promoted.save(update_fields=["outcome", "promoted_at"])
+    _event(draw, DrawEvent.Kind.PROMOTION, now, entry=promoted, replaces=vacated)
+    audit_record(
+        actor=actor,
+        action="draw.entry_promoted",
+        target=promoted,
+        detail={"replaces": vacated.reference},
+    )
+    from applications.services import status_url_for
+
+    application = promoted.application
+    notification_send(
+        kind="waitlist_promoted",
+        to_email=application.email,
+        language=application.language,
+        context={
+            "application": application,
+            "entry": promoted,
+            "draw_url": draw.get_absolute_url(),
+            "status_url": status_url_for(application),
+        },
+        related=application,
+    )
+    return promoted
+
+
+# --- the schedule ---------------------------------------------------------------------------
+
+
+def draws_advance(*, now: datetime | None = None) -> dict[str, int]:
+    """What the beat runs every minute: announce draws of opened rounds, and enqueue the
+    freeze, beacon and execute steps that are due. Each step is its own idempotent task."""
+    from lottery import tasks
+
+    now = now or timezone.now()
+    counts = {"announced": 0, "freeze": 0, "beacon": 0, "execute": 0}
+    for round in Round.objects.filter(opens_at__lte=now, draw__isnull=True):
+        try:
+            draw_announce(round=round, now=now)
+            counts["announced"] += 1
+        except pure.DrawInputError as error:
+            logger.error("round %s: draw not announced: %s", round.code, error)
+    due = Draw.objects.exclude(state=Draw.State.COMPLETED).filter(entries_close_at__lte=now)
+    for draw_pk, state, source, randomness, value, beacon_round, chain in due.values_list(
+        "pk",
+        "state",
+        "beacon_source",
+        "beacon_randomness",
+        "beacon_value",
+        "beacon_round",
+        "beacon_chain_hash",
+    ):
+        if state == Draw.State.ANNOUNCED:
+            transaction.on_commit(lambda pk=draw_pk: tasks.draw_freeze_task.delay(pk))
+            counts["freeze"] += 1
+        elif randomness or value:
+            transaction.on_commit(lambda pk=draw_pk: tasks.draw_execute_task.delay(pk))
+            counts["execute"] += 1
+        elif source == Draw.BeaconSource.DRAND and now >= pure.drand_round_time(
+            beacon_round, chain
+        ):
+            transaction.on_commit(lambda pk=draw_pk: tasks.draw_beacon_task.delay(pk))
+            counts["beacon"] += 1
+    return counts
