@@ -219,3 +219,16 @@ def test_staff_correcting_evidence_in_admin_runs_the_check(
     milestone.refresh_from_db()
     assert milestone.state == "verified"
     assert milestone.evidence_submitted_by is not None
+
+
+def test_status_section_and_evidence_page_read_in_chinese(client):
+    grant = accepted_grant(kinds=("open_weights",))
+    milestone = grant.milestones.get(kind="open_weights")
+    status, evidence = urls_for(grant, milestone, language="zh-hans")
+    html = client.get(status).content.decode()
+    assert "里程碑" in html
+    assert "开源模型权重" in html
+    assert "等待提交证明材料" in html
+    page = client.get(evidence).content.decode()
+    assert "证明材料：开源模型权重" in page
+    assert "证明材料链接" in page
