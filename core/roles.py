@@ -43,6 +43,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "centers.view_webhookendpoint",
         "centers.add_webhookendpoint",
         "centers.change_webhookendpoint",
+        # milestones (issue 5): the review queue, evidence correction, verify / reject / waive /
+        # extend / forfeit (every decision asks for a reason and is audited)
+        "milestones.view_milestone",
+        "milestones.change_milestone",
+        "milestones.decide_milestone",
+        "milestones.view_evidencecheck",
     ],
     AUDITORS: ["view:*"],
 }
