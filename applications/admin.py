@@ -7,6 +7,9 @@
 - Every change is kept field by field (simple_history: who, when, what).
 """
 
+import copy
+import datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -21,7 +24,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .cities import CITIES
 from .models import Application, CityProgram, Commitment, PreferredCenter, Round, Stratum
-from .services import ApplicationError, application_decide, round_rules_changed_after_opening
+from .services import (
+    ROUND_RULE_FIELDS,
+    ApplicationError,
+    application_decide,
+    round_rules_changed_after_opening,
+)
 
 DECISION_CHOICES = [
     (Application.Status.ELIGIBLE, _("Eligible")),
@@ -43,7 +51,21 @@ class RoundAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance.pk is None or self.errors:
             return cleaned
-        changed = round_rules_changed_after_opening(round=self.instance)
+        # The instance is only updated after clean(): compare what was typed with what is stored.
+        candidate = copy.copy(self.instance)
+        for name in ROUND_RULE_FIELDS:
+            if name not in cleaned:
+                continue
+            value, stored = cleaned[name], getattr(self.instance, name)
+            # The admin widget shows whole seconds; a round made in code may have microseconds.
+            if (
+                isinstance(value, datetime.datetime)
+                and isinstance(stored, datetime.datetime)
+                and abs(value - stored) < datetime.timedelta(seconds=1)
+            ):
+                cleaned[name] = value = stored
+            setattr(candidate, name, value)
+        changed = round_rules_changed_after_opening(round=candidate)
         if changed:
             stored = Round.objects.get(pk=self.instance.pk)
             labels = ", ".join(str(Round._meta.get_field(name).verbose_name) for name in changed)
@@ -329,10 +351,6 @@ class ApplicationAdmin(SimpleHistoryAdmin):
                 request, _("The decision was refused: %(why)s") % {"why": error}, messages.ERROR
             )
         obj.refresh_from_db()
-
-    def save_related(self, request, form, formsets, change):
-        # Inlines are read-only; nothing related is saved from this page.
-        return None
 
     @admin.action(
         description=_("Decide eligibility of the selected applications…"),
