@@ -83,6 +83,12 @@ KINDS: dict[str, MessageKind] = {
             ("application", "milestone", "status_url"),
         ),
         MessageKind(
+            "draw_alert",
+            _("Staff alert: a draw was stopped before anything was published"),
+            ("draw", "problem", "draw_url"),
+            audience="staff",
+        ),
+        MessageKind(
             "webhook_delivery_failed",
             _("Staff alert: a webhook to a center failed after every retry"),
             ("delivery", "event", "endpoint", "last_error"),
