@@ -55,8 +55,9 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_page(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
-    """new_page(java_script=True, width=1280) -> a page in its own fresh context."""
+def new_page(browser: Browser, live_server, transactional_db) -> Iterator[Callable[..., Page]]:
+    """new_page(java_script=True, width=1280) -> a page in its own fresh context. The live server
+    answers from another thread, so the data must be committed: transactional_db."""
     contexts = []
 
     def make(*, java_script: bool = True, width: int = DESKTOP["width"]) -> Page:
