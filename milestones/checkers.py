@@ -19,7 +19,7 @@ import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from html.parser import HTMLParser
@@ -525,7 +525,8 @@ class CodeRepositoryChecker(Checker):
                 "GitHub could not identify the repository's licence; staff will review it.",
                 "GitHub 无法识别该仓库的许可证，将由工作人员审核。",
             )
-        since = context.grant_started_at.isoformat()
+        # GitHub documents timestamps as YYYY-MM-DDTHH:MM:SSZ (UTC).
+        since = context.grant_started_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         commits = probe.get(
             f"{base}/commits?{urlencode({'since': since, 'per_page': 1})}",
             headers=headers,

@@ -138,9 +138,7 @@ def test_public_licensed_repository_with_new_commits_passes(server, context):
     assert fields["license"] == "Apache-2.0"
     assert fields["commit_sha"] == "9f2c4e1b7a3d5c8e0f1a2b3c4d5e6f708192a3b4"
     commits_request = server.requests[1]
-    assert commits_request.path.startswith(
-        f"{REPO}/commits?since=2026-03-01T00%3A00%3A00%2B00%3A00"
-    )
+    assert commits_request.path.startswith(f"{REPO}/commits?since=2026-03-01T00%3A00%3A00Z")
     assert commits_request.headers["x-github-api-version"] == "2022-11-28"
 
 
