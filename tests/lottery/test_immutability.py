@@ -1,0 +1,126 @@
+"""A completed draw can never be re-run or edited: the database itself refuses, not only
+the services and the admin."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from lottery import services
+from lottery.models import Draw, DrawEntry, DrawEvent
+from tests.factories import ApplicationFactory
+from tests.lottery.conftest import add_entrants, make_round
+from tests.lottery.flow import completed_declared_draw
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def completed():
+    round_ = make_round(winners=2)
+    add_entrants(round_, 6)
+    return completed_declared_draw(round_)
+
+
+def _refused(action):
+    with pytest.raises(IntegrityError, match="suanli"), transaction.atomic():
+        action()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"seed": "0" * 64},
+        {"entrants_digest": "0" * 64},
+        {"beacon_value": "another value"},
+        {"winners_drawn": 1},
+        {"state": "frozen"},
+        {"winners": 5},
+    ],
+    ids=lambda c: next(iter(c)),
+)
+def test_published_values_of_a_completed_draw_cannot_be_updated(completed, changes):
+    _refused(lambda: Draw.objects.filter(pk=completed.pk).update(**changes))
+    completed.refresh_from_db()
+    assert completed.state == Draw.State.COMPLETED
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"rank": 999}, {"ticket": "f" * 64}, {"drawn_outcome": "winner", "waitlist_position": None}],
+    ids=lambda c: next(iter(c)),
+)
+def test_drawn_results_cannot_be_updated(completed, changes):
+    entry = DrawEntry.objects.filter(draw=completed, drawn_outcome="waitlist").first()
+    _refused(lambda: DrawEntry.objects.filter(pk=entry.pk).update(**changes))
+
+
+def test_no_entry_can_be_added_to_a_completed_draw(completed):
+    application = ApplicationFactory(round=completed.round)
+    _refused(
+        lambda: DrawEntry.objects.create(
+            draw=completed,
+            application=application,
+            reference=application.reference,
+            stratum="",
+            ticket="0" * 64,
+            rank=7,
+            drawn_outcome="winner",
+            outcome="winner",
+        )
+    )
+
+
+def test_a_second_result_set_collides_with_the_first(completed):
+    """Even with the state check bypassed, rank 1 of the draw is taken."""
+    entry = DrawEntry.objects.get(draw=completed, rank=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DrawEntry.objects.bulk_create(
+            [
+                DrawEntry(
+                    draw=completed,
+                    application=ApplicationFactory(round=completed.round),
+                    reference=entry.reference + "X",
+                    stratum="",
+                    ticket=entry.ticket,
+                    rank=1,
+                    drawn_outcome="winner",
+                    outcome="winner",
+                )
+            ]
+        )
+
+
+def test_published_entrants_cannot_change_before_the_draw_either():
+    round_ = make_round()
+    add_entrants(round_, 3)
+    draw = services.draw_announce(
+        round=round_, beacon_source="declared", beacon_description="x", now=round_.opens_at
+    )
+    services.draw_freeze(draw=draw, now=round_.closes_at)
+    _refused(lambda: Draw.objects.filter(pk=draw.pk).update(entrants_lines="A\t\n"))
+    _refused(lambda: Draw.objects.filter(pk=draw.pk).update(state="announced"))
+
+
+def test_a_beacon_value_once_set_cannot_be_replaced():
+    round_ = make_round()
+    draw = services.draw_announce(
+        round=round_, beacon_source="declared", beacon_description="x", now=round_.opens_at
+    )
+    services.draw_freeze(draw=draw, now=round_.closes_at)
+    services.draw_declared_value_enter(draw=draw, value="first", actor=None, now=round_.closes_at)
+    _refused(lambda: Draw.objects.filter(pk=draw.pk).update(beacon_value="second"))
+
+
+def test_draw_events_are_append_only(completed):
+    event = DrawEvent.objects.filter(draw=completed).first()
+    _refused(lambda: DrawEvent.objects.filter(pk=event.pk).update(kind="withdrawal"))
+
+
+def test_withdrawal_still_updates_the_current_outcome(completed):
+    """The guards leave the current outcome free: that is how withdrawals are recorded."""
+    winner = DrawEntry.objects.filter(draw=completed, outcome="winner").first()
+    services.entry_withdraw(entry=winner, reason="declined")
+    winner.refresh_from_db()
+    assert winner.outcome == "withdrawn"
+    assert winner.drawn_outcome == "winner"
