@@ -23,7 +23,8 @@ CATALOGUES = [
     ROOT / "applications/locale/zh_Hans/LC_MESSAGES/django.po",
     ROOT / "locale/zh_Hans/LC_MESSAGES/django.po",
 ]
-OUR_TEMPLATES = sorted((ROOT / "templates/applications").glob("*.html")) + [
+OUR_TEMPLATES = [
+    *sorted((ROOT / "templates/applications").glob("*.html")),
     ROOT / "templates/base.html",
     ROOT / "templates/core/home.html",
 ]
@@ -33,7 +34,7 @@ CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 def po_entries(path: Path) -> list[dict]:
     """msgid/msgstr pairs of a .po file (enough of the format for our catalogues)."""
     entries, current, key = [], None, None
-    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
             if current and current.get("msgid"):
                 entries.append(current)
