@@ -92,7 +92,7 @@ def funnel_labels() -> dict[str, str]:
 
 def compute_labels() -> dict[str, str]:
     return {
-        "offered": _("Offered"),
+        "offered": _("On offer"),
         "allocated": _("Allocated"),
         "released": _("Released"),
         "used": _("Used"),

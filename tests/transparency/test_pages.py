@@ -33,8 +33,13 @@ def test_dashboard_shows_accessible_charts_with_tables_in_both_languages(
         assert f'<desc id="{ids[1]}">' in svg
     # Each chart has its table beside it, with the same numbers.
     assert page.count("<table") >= len(svgs) - 1
+    # Readable without JavaScript, nothing loaded from elsewhere (only links to evidence).
     assert "<script" not in page
-    assert "https://" not in page.split("<main", 1)[1].split("evidence", 1)[0]
+    assert re.findall(r'src="https?://', page) == []
+    assert all(
+        link.startswith("https://github.com/example/")
+        for link in re.findall(r'href="(https?://[^"]+)"', page)
+    )
 
 
 def test_dashboard_scope_picks_one_program_or_round(client, scenario):
@@ -125,3 +130,14 @@ def test_evidence_of_unverified_milestones_is_not_published(client, scenario):
         for milestone in row["milestones"]:
             assert (milestone["evidence_url"] != "") == (milestone["state"] == "verified")
     assert json.dumps(data)  # serialisable as is
+
+
+@pytest.mark.parametrize("path", ["/zh-hans/transparency/", "/zh-hans/transparency/grants/"])
+def test_chinese_pages_have_no_english_left(client, scenario, path):
+    page = client.get(path).content.decode()
+    main = page.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+    text = re.sub(r"<[^>]+>", " ", main)
+    text = re.sub(r"https?://\S+", " ", text)
+    # Two English words in a row (format names such as "CSV, JSON" are all capitals).
+    leftover = re.findall(r"\b[A-Z]?[a-z]{2,}\b[ ,;:'’]+\b[A-Z]?[a-z]{2,}\b", text)
+    assert leftover == []
