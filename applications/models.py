@@ -27,6 +27,7 @@ class CityProgram(models.Model):
     city_zh = models.CharField(max_length=60)
     city_en = models.CharField(max_length=60)
     contact_email = models.EmailField()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
@@ -122,6 +123,7 @@ class Stratum(models.Model):
     position = models.PositiveIntegerField(default=0)
     match_cities = models.JSONField(default=list, blank=True)
     match_size_bands = models.JSONField(default=list, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["round", "position", "code"]
