@@ -73,8 +73,13 @@ def _pending_load(request: HttpRequest) -> dict[str, Any] | None:
 
 
 def _token_page(response: HttpResponse) -> HttpResponse:
-    """Pages reached by a secret link: never leak the link to another site, never cache."""
-    response["Referrer-Policy"] = "no-referrer"
+    """Pages reached by a secret link: never leak the link to another site, never cache.
+
+    `same-origin` rather than `no-referrer`: under `no-referrer` browsers send `Origin: null`
+    with every form POST from the page (withdraw, accept a grant, submit evidence, switch
+    language), which Django's CSRF check rightly refuses. `same-origin` still sends no referrer
+    at all to any other site, which is what protects the link."""
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     return response
 

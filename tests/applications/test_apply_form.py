@@ -41,7 +41,7 @@ def test_a_founder_applies_in_one_page_and_gets_a_reference_and_an_email(
     ]
     assert {c.kind for c in application.commitments.all()} == {"open_weights", "paper"}
     assert application.language == "en"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "What happens next" in page and "suanli@wuhan.example.cn" in page
     assert re.fullmatch(r"[A-Z0-9-]{1,32}", application.reference)
     assert len(mail.outbox) == 1
