@@ -71,23 +71,23 @@ def _postgres(column_cast=lambda c: c):
         BEGIN
           IF TG_OP = 'DELETE' THEN
             IF OLD.state <> 'announced' THEN
-              RAISE EXCEPTION 'suanli: a published draw cannot be deleted';
+              RAISE EXCEPTION 'suanli: a published draw cannot be deleted' USING ERRCODE = 'integrity_constraint_violation';
             END IF;
             RETURN OLD;
           END IF;
           IF OLD.state = 'completed' AND ({changed(DRAW_PUBLISHED)}) THEN
-            RAISE EXCEPTION 'suanli: a completed draw cannot be changed or re-run';
+            RAISE EXCEPTION 'suanli: a completed draw cannot be changed or re-run' USING ERRCODE = 'integrity_constraint_violation';
           END IF;
           IF OLD.state <> 'announced' AND ({changed(ENTRANTS_PUBLISHED)}) THEN
-            RAISE EXCEPTION 'suanli: published entrants cannot be changed';
+            RAISE EXCEPTION 'suanli: published entrants cannot be changed' USING ERRCODE = 'integrity_constraint_violation';
           END IF;
           IF OLD.state <> 'announced' AND NEW.state = 'announced' THEN
-            RAISE EXCEPTION 'suanli: a draw cannot go back to announced';
+            RAISE EXCEPTION 'suanli: a draw cannot go back to announced' USING ERRCODE = 'integrity_constraint_violation';
           END IF;
           IF (OLD.beacon_randomness <> '' AND NEW.beacon_randomness IS DISTINCT FROM OLD.beacon_randomness)
              OR (OLD.beacon_signature <> '' AND NEW.beacon_signature IS DISTINCT FROM OLD.beacon_signature)
              OR (OLD.beacon_value <> '' AND NEW.beacon_value IS DISTINCT FROM OLD.beacon_value) THEN
-            RAISE EXCEPTION 'suanli: a beacon value is set once';
+            RAISE EXCEPTION 'suanli: a beacon value is set once' USING ERRCODE = 'integrity_constraint_violation';
           END IF;
           RETURN NEW;
         END $$ LANGUAGE plpgsql;
@@ -99,10 +99,10 @@ def _postgres(column_cast=lambda c: c):
         CREATE OR REPLACE FUNCTION lottery_entry_guard() RETURNS trigger AS $$
         BEGIN
           IF TG_OP = 'DELETE' THEN
-            RAISE EXCEPTION 'suanli: draw results cannot be deleted';
+            RAISE EXCEPTION 'suanli: draw results cannot be deleted' USING ERRCODE = 'integrity_constraint_violation';
           END IF;
           IF {changed(ENTRY_DRAWN)} THEN
-            RAISE EXCEPTION 'suanli: a drawn ticket, rank or outcome cannot be changed';
+            RAISE EXCEPTION 'suanli: a drawn ticket, rank or outcome cannot be changed' USING ERRCODE = 'integrity_constraint_violation';
           END IF;
           RETURN NEW;
         END $$ LANGUAGE plpgsql;
@@ -117,7 +117,7 @@ def _postgres(column_cast=lambda c: c):
           IF EXISTS (SELECT 1 FROM lottery_draw d
                      WHERE d.state = 'completed'
                        AND d.id IN (SELECT DISTINCT draw_id FROM inserted)) THEN
-            RAISE EXCEPTION 'suanli: no entry can be added to a completed draw';
+            RAISE EXCEPTION 'suanli: no entry can be added to a completed draw' USING ERRCODE = 'integrity_constraint_violation';
           END IF;
           RETURN NULL;
         END $$ LANGUAGE plpgsql;
@@ -129,7 +129,7 @@ def _postgres(column_cast=lambda c: c):
         """
         CREATE OR REPLACE FUNCTION lottery_event_guard() RETURNS trigger AS $$
         BEGIN
-          RAISE EXCEPTION 'suanli: draw events are append-only';
+          RAISE EXCEPTION 'suanli: draw events are append-only' USING ERRCODE = 'integrity_constraint_violation';
         END $$ LANGUAGE plpgsql;
         """,
         "DROP TRIGGER IF EXISTS lottery_event_guard ON lottery_drawevent;",

@@ -18,7 +18,7 @@ from lottery.models import Draw, DrawEntry, DrawEvent
 from notifications.models import Notification
 from tests.lottery.conftest import add_entrants, make_round
 from tests.lottery.drand_server import QUICKNET, ROUND_123, drand_server
-from tests.lottery.flow import AFTER_CLOSE, completed_declared_draw
+from tests.lottery.flow import completed_declared_draw
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +160,7 @@ def test_needs_review_without_deadline_blocks_until_staff_decide():
     assert draw.entrants_count == 3 and draw.excluded_count == 0
 
 
-def CLOSE_PLUS(**delta):  # noqa: N802 - reads like a constant in the tests above
+def CLOSE_PLUS(**delta):
     from tests.lottery.conftest import CLOSE_BEFORE_ROUND_123
 
     return CLOSE_BEFORE_ROUND_123 + dt.timedelta(**delta)
@@ -249,7 +249,7 @@ def test_declared_value_is_entered_once_after_close_with_an_audit_record():
 
 
 def test_execute_stores_every_result_identical_to_the_spec_and_the_verifier(drand):
-    round_, draw = _frozen_drand_draw(entrants=12, winners=4)
+    _, draw = _frozen_drand_draw(entrants=12, winners=4)
     services.draw_beacon_fetch(draw=draw, now=CLOSE_PLUS(hours=1))
     draw = services.draw_execute(draw=draw, now=CLOSE_PLUS(hours=1))
     assert draw.state == Draw.State.COMPLETED

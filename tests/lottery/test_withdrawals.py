@@ -45,7 +45,7 @@ def test_declined_winner_is_replaced_by_first_waitlisted_who_is_notified():
     assert record["promotions"][0]["ref"] == promoted.reference
     assert record["promotions"][0]["replaces"] == winner.reference
     # The results published by the draw never change.
-    assert [r for r in record["results"] if r["ref"] == winner.reference][0]["outcome"] == "winner"
+    assert next(r for r in record["results"] if r["ref"] == winner.reference)["outcome"] == "winner"
 
 
 def test_withdrawing_twice_changes_nothing():

@@ -1,0 +1,73 @@
+"""On PostgreSQL (CI's service lane): concurrent runs of the draw end with one stored result,
+identical to the verifier's, and a real Celery worker runs the draw task."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from lottery import selectors, services
+from lottery import verify_draw as verifier
+from lottery.models import Draw, DrawEntry, DrawEvent
+from tests.conftest import wait_until
+from tests.lottery.conftest import add_entrants, make_round
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def _ready_draw(entrants=200, winners=20):
+    if connection.vendor != "postgresql":
+        pytest.fail("DATABASE_URL must point at PostgreSQL for this test")
+    round_ = make_round(winners=winners, strata=[("first-time", 5, None)])
+    add_entrants(round_, entrants, stratum_of=lambda i: "first-time" if i % 5 == 0 else "")
+    draw = services.draw_announce(
+        round=round_, beacon_source="declared", beacon_description="x", now=round_.opens_at
+    )
+    services.draw_freeze(draw=draw, now=round_.closes_at)
+    services.draw_declared_value_enter(draw=draw, value="4 8 15", actor=None, now=round_.closes_at)
+    return Draw.objects.get(pk=draw.pk)
+
+
+def test_two_concurrent_draw_executions_store_exactly_one_result_identical_to_the_verifier():
+    draw = _ready_draw()
+    barrier = threading.Barrier(2)
+    outcomes: list = []
+
+    def run():
+        try:
+            barrier.wait()
+            outcomes.append(services.draw_execute(draw=draw).state)
+        except Exception as error:  # reported below
+            outcomes.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert outcomes == ["completed", "completed"]
+    assert DrawEntry.objects.filter(draw=draw).count() == 200
+    assert DrawEvent.objects.filter(draw=draw, kind="results_published").count() == 1
+    report = verifier.Report(0)
+    verifier.verify(selectors.draw_record(draw=Draw.objects.get(pk=draw.pk)), report)
+    assert report.total == 0, report.problems
+
+
+def test_a_real_worker_runs_the_draw_task(celery_worker_process):
+    from lottery.tasks import draw_execute_task
+
+    draw = _ready_draw(entrants=50, winners=5)
+    draw_execute_task.delay(draw.pk)
+    draw_execute_task.delay(draw.pk)  # a duplicate delivery changes nothing
+    wait_until(lambda: Draw.objects.get(pk=draw.pk).state == Draw.State.COMPLETED, timeout=60)
+    wait_until(
+        lambda: DrawEvent.objects.filter(draw=draw, kind="results_published").exists(), timeout=30
+    )
+    assert DrawEntry.objects.filter(draw=draw).count() == 50
+    report = verifier.Report(0)
+    verifier.verify(selectors.draw_record(draw=Draw.objects.get(pk=draw.pk)), report)
+    assert report.total == 0
