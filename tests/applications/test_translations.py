@@ -194,3 +194,15 @@ def test_the_home_page_program_names_follow_the_language(client, open_round):
     ProgramFactory()
     assert "Wuhan 2026 round 2" in client.get("/en/").content.decode()
     assert "武汉2026年第二轮" in client.get("/zh-hans/").content.decode()
+
+
+def test_the_language_link_leads_to_the_same_page_in_the_other_language(client, open_round):
+    application = ApplicationFactory(round=open_round, language="zh-hans")
+    status = status_link_for(application)
+    assert status.startswith("/zh-hans/status/")
+    for path in ["/zh-hans/", "/zh-hans/apply/?round=wuhan-2026-r2", status]:
+        page = client.get(path, HTTP_ACCEPT_LANGUAGE="en-US").content.decode()
+        english = path.replace("/zh-hans/", "/en/", 1)
+        assert f'href="{html.escape(english)}" lang="en" hreflang="en"' in page, path
+        back = client.get(english).content.decode()
+        assert f'href="{html.escape(path)}" lang="zh-hans"' in back, path
