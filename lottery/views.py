@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from applications.models import Round
@@ -35,6 +36,23 @@ def draw_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _result_rows(entries) -> list[tuple]:
+    """Table rows with their outcome text resolved once per page, not once per row in the
+    template: the results page must stay fast at a hundred rows."""
+    winner, promoted, withdrawn = _("Winner"), _("Winner (promoted)"), _("Withdrawn")
+    waitlist = _("Waitlist %(position)s")
+    rows = []
+    for entry in entries:
+        if entry.outcome == "winner":
+            outcome = ("tag-green", promoted if entry.promoted_at else winner)
+        elif entry.outcome == "withdrawn":
+            outcome = ("tag-grey", withdrawn)
+        else:
+            outcome = ("", waitlist % {"position": entry.waitlist_position})
+        rows.append((entry.rank, entry.reference, entry.stratum or "—", *outcome, entry.ticket))
+    return rows
+
+
 @require_GET
 def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
     draw = _draw_or_404(draw_id)
@@ -48,6 +66,7 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
         if draw.is_completed
         else None
     )
+    result_rows = _result_rows(results.entries) if results else []
     query = request.GET.get("ref", "").strip()
     found = None
     listed_stratum = None
@@ -72,6 +91,7 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
         "round": draw.round,
         "events": selectors.draw_public_events(draw=draw),
         "results": results,
+        "result_rows": result_rows,
         "query": query,
         "found": found,
         "listed_stratum": listed_stratum,

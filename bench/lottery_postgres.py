@@ -1,0 +1,263 @@
+"""Benchmark of a whole draw on PostgreSQL, from freeze to published record, and of the public
+pages on that draw.
+
+Prints, for N eligible applications (default 1,000,000):
+  floor        SHA-256 tickets plus a sort of the same references in plain Python, this run
+  freeze       lottery.services.draw_freeze: entrants read, sorted, digest, stored, published
+  execute      lottery.services.draw_execute: draw, independent cross-check, COPY of N entries
+  freeze->published = freeze + execute (the results are public from that commit on)
+  record       streaming the full JSON record once, and the standalone verifier on it
+  pages        median / max time of the results page (several pages), "find my reference"
+               (page and API), over repeated requests through Django's test client
+and the peak memory (max RSS) of this process. Targets (issue 3): freeze->published <= 4x
+floor, verifier <= 1.5x, memory < 2 GB, pages < 50 ms.
+
+It DROPS and recreates the database named in BENCH_DATABASE_URL (default
+postgres://postgres@127.0.0.1:5432/suanli_bench); the name must contain "bench".
+Entrant e-mails are sent by batch Celery tasks after the commit and are not part of the timing.
+
+Usage: .venv/bin/python bench/lottery_postgres.py [--entrants 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    name = urlparse(url).path.lstrip("/")
+    if "bench" not in name:
+        raise SystemExit(f"refusing to drop {name!r}: the bench database name must contain 'bench'")
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def floor_seconds(refs: list[str]) -> float:
+    seed = "ab" * 32
+    start = time.perf_counter()
+    tickets = [hashlib.sha256(f"{seed}:{ref}".encode()).hexdigest() for ref in refs]
+    ordered = sorted(zip(tickets, refs, strict=True))
+    elapsed = time.perf_counter() - start
+    assert len(ordered) == len(refs)
+    return elapsed
+
+
+def timed(label: str, function, results: dict):
+    start = time.perf_counter()
+    value = function()
+    results[label] = time.perf_counter() - start
+    return value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entrants", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=30)
+    args = parser.parse_args()
+    n = args.entrants
+
+    url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/suanli_bench")
+    recreate_database(url)
+    var_dir = tempfile.mkdtemp(prefix="suanli-bench-")
+    os.environ.update(
+        {
+            "DATABASE_URL": url,
+            "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+            "SUANLI_VAR_DIR": var_dir,
+            "DJANGO_ALLOWED_HOSTS": "testserver",
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "DJANGO_LOG_LEVEL": "WARNING",
+        }
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=os.environ
+    )
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from applications.models import Application, CityProgram, Round, Stratum
+    from lottery import selectors, services
+    from lottery import verify_draw as verifier
+    from lottery.models import Draw
+
+    now = timezone.now()
+    program = CityProgram.objects.create(
+        code="bench",
+        name_zh="基准",
+        name_en="Bench",
+        city_zh="武汉",
+        city_en="Wuhan",
+        contact_email="bench@example.cn",
+    )
+    round_ = Round.objects.create(
+        program=program,
+        code="bench-2026",
+        title_zh="基准",
+        title_en="Bench",
+        opens_at=now - dt.timedelta(days=30),
+        closes_at=now - dt.timedelta(days=1),
+        winners=1000,
+    )
+    Stratum.objects.create(
+        round=round_, code="first-time", name_zh="首次", name_en="First", reserved=200
+    )
+    Stratum.objects.create(round=round_, code="returning", name_zh="再次", name_en="Again", cap=300)
+    template = Application.objects.create(
+        reference="TEMPLATE",
+        round=round_,
+        company_legal_name="基准科技有限公司",
+        uscc="91230184MA1BUFLT44",
+        registration_city="wuhan",
+        founded_on=dt.date(2024, 1, 1),
+        employees=5,
+        revenue_band="pre_revenue",
+        founder_name="张伟",
+        email="t@example.cn",
+        mobile="+8613800138000",
+        gpu_hours_requested=1000,
+        purpose="bench",
+        consent_terms=True,
+        language="zh-hans",
+        status="ineligible",
+        submitted_at=round_.opens_at,
+    )
+    columns = [
+        f.column
+        for f in Application._meta.concrete_fields
+        if f.column not in {"id", "reference", "uscc", "email", "stratum", "status", "submitted_at"}
+    ]
+    loading = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO applications_application
+                ({", ".join(columns)}, reference, uscc, email, stratum, status, submitted_at)
+            SELECT {", ".join("t." + c for c in columns)},
+                   'BN-' || lpad(g::text, 7, '0'), lpad(g::text, 18, '0'),
+                   'f' || g || '@example.cn',
+                   (ARRAY['first-time', 'returning', ''])[1 + g %% 3], 'eligible',
+                   t.submitted_at + g * interval '1 second'
+            FROM applications_application t, generate_series(1, %s) g WHERE t.id = %s
+            """,  # noqa: S608 - column names come from the model, values are parameters
+            [n, template.pk],
+        )
+        cursor.execute("ANALYZE applications_application")
+    loaded = time.perf_counter() - loading
+
+    refs = [f"BN-{i:07d}" for i in range(1, n + 1)]
+    floor = min(floor_seconds(refs) for _ in range(2))
+    del refs
+
+    times: dict[str, float] = {}
+    draw = services.draw_announce(
+        round=round_, beacon_source="declared", beacon_description="bench", now=round_.opens_at
+    )
+    timed("freeze", lambda: services.draw_freeze(draw=draw, now=now), times)
+    services.draw_declared_value_enter(draw=draw, value="bench 7 4 1", actor=None, now=now)
+    timed("execute", lambda: services.draw_execute(draw=draw, now=now), times)
+    floor_after = floor_seconds([f"BN-{i:07d}" for i in range(1, n + 1)])
+    floor = (floor + floor_after) / 2
+    draw = Draw.objects.get(pk=draw.pk)
+    assert draw.state == Draw.State.COMPLETED and draw.entrants_count == n
+
+    record_path = Path(var_dir) / "record.json"
+
+    def write_record():
+        with record_path.open("w") as handle:
+            for chunk in selectors.draw_record_chunks(draw=draw):
+                handle.write(chunk)
+
+    timed("record", write_record, times)
+    start = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "lottery/verify_draw.py"), str(record_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    times["verifier end to end"] = time.perf_counter() - start
+    if completed.returncode != 0:
+        raise SystemExit("verifier failed:\n" + completed.stdout[-2000:])
+    import json
+
+    record = json.loads(record_path.read_bytes())
+    report = verifier.Report(10)
+    start = time.perf_counter()
+    verifier.verify(record, report)
+    times["verifier checking"] = time.perf_counter() - start
+    del record
+    assert report.total == 0
+
+    client = Client()
+    last_page = -(-n // 100)
+    sample_refs = [f"BN-{i:07d}" for i in (1, n // 2, n)]
+
+    def measure(paths: list[str]) -> tuple[float, float]:
+        for path in paths:  # warm up (connection, templates)
+            assert client.get(path).status_code == 200
+        samples = []
+        for i in range(args.requests):
+            path = paths[i % len(paths)]
+            start = time.perf_counter()
+            response = client.get(path)
+            samples.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, path
+        return statistics.median(samples), max(samples)
+
+    page = f"/en/draws/{draw.draw_id}/"
+    pages = {
+        "results page (1, middle, last)": [
+            f"{page}?page=1",
+            f"{page}?page={last_page // 2}",
+            f"{page}?page={last_page}",
+        ],
+        "find my reference (page)": [f"{page}?ref={r}" for r in sample_refs],
+        "find my reference (API)": [f"/api/draws/{draw.draw_id}/entries/{r}/" for r in sample_refs],
+    }
+    page_times = {label: measure(paths) for label, paths in pages.items()}
+
+    published = times["freeze"] + times["execute"]
+    print(f"entrants: {n:,} (loaded into PostgreSQL in {loaded:.1f} s)")
+    print(f"{'floor (sha256 tickets + sort in plain Python)':<46} {floor:8.3f} s")
+    for label, seconds, target in [
+        ("freeze (entrants, digest, publish)", times["freeze"], ""),
+        ("execute (draw, cross-check, COPY, commit)", times["execute"], ""),
+        ("freeze -> published", published, "target <= 4x"),
+        ("record JSON streamed once", times["record"], ""),
+        ("verifier: checking (record parsed)", times["verifier checking"], "target <= 1.5x"),
+        ("verifier: end to end (new process, file)", times["verifier end to end"], ""),
+    ]:
+        print(f"{label:<46} {seconds:8.3f} s  {seconds / floor:6.2f}x floor  {target}")
+    for label, (median, worst) in page_times.items():
+        print(f"{label:<46} median {median:6.1f} ms  max {worst:6.1f} ms  (target < 50 ms)")
+    print(f"peak memory (max RSS) of this process: {max_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
