@@ -69,6 +69,7 @@ def test_draw_page_explains_publishes_and_paginates_results(client, completed):
 def test_chinese_draw_page_uses_chinese_dates(client, completed):
     page = client.get(f"/zh-hans/draws/{completed.draw_id}/").content.decode()
     assert "年" in page and "月" in page
+    assert "抽签如何进行" in page and "自行验证" in page
     assert completed.seed in page
 
 
