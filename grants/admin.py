@@ -85,7 +85,7 @@ class GrantAdmin(admin.ModelAdmin):
     list_select_related = ["application", "center"]
     readonly_fields = [
         "application",
-        # "draw_entry" returns with the lottery models
+        "draw_entry",
         "center",
         "gpu_type",
         "capacity",

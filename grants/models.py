@@ -36,7 +36,13 @@ class Grant(models.Model):
     application = models.ForeignKey(
         "applications.Application", on_delete=models.PROTECT, related_name="grants"
     )
-    # DRAW_ENTRY_PLACEHOLDER
+    draw_entry = models.OneToOneField(
+        "lottery.DrawEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="grant",
+    )
     center = models.ForeignKey("centers.Center", on_delete=models.PROTECT, related_name="grants")
     gpu_type = models.ForeignKey("centers.GpuType", on_delete=models.PROTECT, related_name="grants")
     capacity = models.ForeignKey(

@@ -285,7 +285,7 @@ def grant_allocate(
     with transaction.atomic():
         grant = Grant.objects.create(
             application=application,
-            **({"draw_entry": draw_entry} if draw_entry is not None else {}),
+            draw_entry=draw_entry,
             center=capacity.gpu_type.center,
             gpu_type=capacity.gpu_type,
             capacity=capacity,
@@ -988,6 +988,22 @@ def deliveries_send_due(
     return len(handled)
 
 
+def deliveries_sweep() -> int:
+    """The periodic sweep: send everything due; if the time budget ran out with work left,
+    queue the next sweep at once instead of waiting for the next beat."""
+    sent = deliveries_send_due()
+    more = WebhookDelivery.objects.filter(
+        status=WebhookDelivery.Status.PENDING,
+        next_attempt_at__lte=timezone.now(),
+        endpoint__is_active=True,
+    ).exists()
+    if more and sent:
+        from .tasks import webhooks_sweep_task
+
+        webhooks_sweep_task.delay()
+    return sent
+
+
 def _resend(delivery: WebhookDelivery) -> None:
     delivery.status = WebhookDelivery.Status.PENDING
     delivery.attempts = 0
@@ -1035,7 +1051,10 @@ def deliveries_resume_for_endpoint(*, endpoint: WebhookEndpoint) -> int:
     ).update(next_attempt_at=timezone.now())
     from .tasks import webhooks_sweep_task
 
-    transaction.on_commit(webhooks_sweep_task.delay)
+    # Several sweeps at once so every worker process helps drain the backlog; SKIP LOCKED
+    # keeps them on different rows.
+    for _ in range(settings.WEBHOOK_SWEEP_FANOUT):
+        transaction.on_commit(webhooks_sweep_task.delay)
     return updated
 
 

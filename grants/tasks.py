@@ -14,7 +14,7 @@ def webhooks_deliver_event_task(event_id: int) -> int:
 @shared_task(ignore_result=True)
 def webhooks_sweep_task() -> int:
     """Periodic sweep: everything due (retries, nudges lost with a broker outage)."""
-    return services.deliveries_send_due()
+    return services.deliveries_sweep()
 
 
 @shared_task(ignore_result=True)

@@ -228,6 +228,8 @@ RECEIVER_URL = DEMO_RECEIVER_URL
 WEBHOOK_TIMEOUT_SECONDS = env.int("SUANLI_WEBHOOK_TIMEOUT_SECONDS", default=15)
 WEBHOOK_CLAIM_BATCH = env.int("SUANLI_WEBHOOK_CLAIM_BATCH", default=50)
 WEBHOOK_SWEEP_SECONDS = env.int("SUANLI_WEBHOOK_SWEEP_SECONDS", default=10)
+# Sweeps queued when an endpoint is enabled again, so all worker processes drain its backlog.
+WEBHOOK_SWEEP_FANOUT = env.int("SUANLI_WEBHOOK_SWEEP_FANOUT", default=4)
 GRANTS_VALIDITY_DAYS = env.int("SUANLI_GRANTS_VALIDITY_DAYS", default=365)
 # A running grant with no usage reported for this many days is flagged for staff.
 GRANTS_IDLE_DAYS = env.int("SUANLI_GRANTS_IDLE_DAYS", default=30)
