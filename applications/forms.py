@@ -114,6 +114,14 @@ class ForgivingIntegerField(forms.IntegerField):
         return super().to_python(text)
 
 
+class MultilineTextField(forms.CharField):
+    """Browsers send line breaks as CR LF; count each as one character, as the founder sees it."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
+
+
 class ForgivingEmailField(forms.EmailField):
     """Full-width ＠ and letters typed with a Chinese input method become ASCII."""
 
@@ -322,7 +330,7 @@ class ApplicationForm(GovukForm):
         },
         widget=forms.TextInput(attrs={"class": "input-width-10", "inputmode": "numeric"}),
     )
-    purpose = forms.CharField(
+    purpose = MultilineTextField(
         label=_("What the compute is for"),
         help_text=_(
             "In a few sentences: what you will train or run, and who benefits. "
@@ -413,7 +421,7 @@ class ApplicationForm(GovukForm):
         return name
 
     def clean_purpose(self) -> str:
-        text = self.cleaned_data["purpose"].replace("\r\n", "\n").strip()
+        text = self.cleaned_data["purpose"].strip()
         if not text:
             raise forms.ValidationError(_("Describe what the compute is for"), code="required")
         return text

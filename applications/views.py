@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -39,6 +40,7 @@ DUPLICATE_SESSION_KEY = "applications.duplicate_of"
 PENDING_MAX_AGE_SECONDS = 24 * 3600
 # Posting the long form (including corrections after errors) is cheaper than submitting.
 FORM_POSTS_PER_SUBMISSION = 10
+RECEIPT_CACHE_SECONDS = 3600
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -280,11 +282,17 @@ def receipt_pdf(request: HttpRequest, token: str) -> HttpResponse:
         return _token_page(render(request, "applications/status_link_invalid.html", status=404))
     from letters.rendering import render_pdf
 
-    pdf = render_pdf(
-        template_name="letters/application_receipt.html",
-        context={"application": application},
-        language=application.language,
-    )
+    # The receipt is the same bytes every time (its date is the submission's), and a render
+    # costs about 0.3 s of CPU: keep it for a while rather than redo it on every click.
+    key = f"suanli:receipt:{application.reference}:{application.submitted_at.timestamp()}"
+    pdf = cache.get(key)
+    if pdf is None:
+        pdf = render_pdf(
+            template_name="letters/application_receipt.html",
+            context={"application": application},
+            language=application.language,
+        )
+        cache.set(key, pdf, timeout=RECEIPT_CACHE_SECONDS)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{application.reference}.pdf"'
     return _token_page(response)

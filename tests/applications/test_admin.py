@@ -291,3 +291,19 @@ def round_form_data(round_: Round, **changes) -> dict:
     }
     values.update(changes)
     return values
+
+
+def test_history_pages_show_who_changed_what(client, review_case, open_round):
+    reviewer = staff("reviewer", "Reviewers")
+    client.force_login(reviewer)
+    decide_on_change_page(client, review_case, decision="ineligible", reason="Too many staff.")
+    client.force_login(staff("auditor", "Auditors"))
+    history = client.get(change_url(review_case).replace("/change/", "/history/"))
+    assert history.status_code == 200
+    page = history.content.decode()
+    assert "reviewer" in page and "ineligible" in page.lower()
+    for url in [
+        f"/en/admin/applications/round/{open_round.pk}/history/",
+        f"/en/admin/applications/cityprogram/{open_round.program_id}/history/",
+    ]:
+        assert client.get(url).status_code == 200, url

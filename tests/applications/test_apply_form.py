@@ -256,3 +256,25 @@ def test_commitments_are_stored_with_their_dates(client, open_round):
     _send(client, commit_product_launch="on", commit_product_launch_date="2027/1/15")
     kinds = dict(Commitment.objects.values_list("kind", "target_date"))
     assert str(kinds["product_launch"]) == "2027-01-15"
+
+
+def test_line_breaks_count_as_one_character_as_the_founder_sees_them(client, open_round):
+    purpose = "\r\n".join(["x" * 99] * 10)  # 999 characters on screen, 1,017 bytes sent
+    _send(client, purpose=purpose)
+    assert Application.objects.get().purpose == purpose.replace("\r\n", "\n")
+
+
+def test_the_receipt_is_rendered_once_and_served_again_from_the_cache(client, open_round):
+    from unittest import mock
+
+    import letters.rendering
+
+    response = _send(client)
+    receipt = response.redirect_chain[-1][0] + "receipt.pdf"
+    with mock.patch.object(
+        letters.rendering, "render_pdf", wraps=letters.rendering.render_pdf
+    ) as spy:
+        first = client.get(receipt)
+        second = client.get(receipt)
+    assert first.content == second.content
+    assert spy.call_count == 1
