@@ -768,7 +768,7 @@ def draws_advance(*, now: datetime | None = None) -> dict[str, int]:
         except pure.DrawInputError as error:
             logger.error("round %s: draw not announced: %s", round.code, error)
     due = Draw.objects.exclude(state=Draw.State.COMPLETED).filter(entries_close_at__lte=now)
-    for draw_pk, state, source, randomness, value, beacon_round, chain in due.values_list(
+    rows = due.values_list(
         "pk",
         "state",
         "beacon_source",
@@ -776,15 +776,19 @@ def draws_advance(*, now: datetime | None = None) -> dict[str, int]:
         "beacon_value",
         "beacon_round",
         "beacon_chain_hash",
-    ):
+        "beacon_problem",
+    )
+    for draw_pk, state, source, randomness, value, beacon_round, chain, problem in rows:
         if state == Draw.State.ANNOUNCED:
             transaction.on_commit(lambda pk=draw_pk: tasks.draw_freeze_task.delay(pk))
             counts["freeze"] += 1
         elif randomness or value:
             transaction.on_commit(lambda pk=draw_pk: tasks.draw_execute_task.delay(pk))
             counts["execute"] += 1
-        elif source == Draw.BeaconSource.DRAND and now >= pure.drand_round_time(
-            beacon_round, chain
+        elif (
+            source == Draw.BeaconSource.DRAND
+            and not problem  # a round that failed verification waits for staff to retry
+            and now >= pure.drand_round_time(beacon_round, chain)
         ):
             transaction.on_commit(lambda pk=draw_pk: tasks.draw_beacon_task.delay(pk))
             counts["beacon"] += 1

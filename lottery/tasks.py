@@ -4,11 +4,15 @@ All are idempotent (the services lock the draw row and check its state), so a re
 a second worker or the beat enqueuing the same step twice changes nothing the second time.
 """
 
+import logging
+
 from celery import shared_task
 
 from lottery import services
 from lottery.beacon import BeaconNotAvailableError
 from lottery.models import Draw
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
@@ -22,17 +26,16 @@ def draw_freeze_task(draw_pk: int) -> bool:
     return services.draw_freeze(draw=Draw.objects.get(pk=draw_pk))
 
 
-@shared_task(
-    ignore_result=True,
-    autoretry_for=(BeaconNotAvailableError,),
-    retry_backoff=10,
-    retry_backoff_max=300,
-    max_retries=30,
-)
+@shared_task(ignore_result=True)
 def draw_beacon_task(draw_pk: int) -> bool:
-    """Fetch the drand round; retried while it is unavailable (the beat also re-enqueues it).
-    A round failing verification is not retried: staff are alerted by the service."""
-    return services.draw_beacon_fetch(draw=Draw.objects.get(pk=draw_pk))
+    """Fetch the drand round. While it is unavailable the beat enqueues this again every
+    minute (no Celery retries piling up); a round failing verification alerts staff once and
+    is not fetched again until staff retry it from the admin."""
+    try:
+        return services.draw_beacon_fetch(draw=Draw.objects.get(pk=draw_pk))
+    except BeaconNotAvailableError as error:
+        logger.warning("draw %s: beacon not available yet: %s", draw_pk, error)
+        return False
 
 
 @shared_task(ignore_result=True)

@@ -390,3 +390,21 @@ def test_beat_announces_draws_for_rounds_that_opened():
     counts = services.draws_advance(now=round_.opens_at + dt.timedelta(minutes=1))
     assert counts["announced"] == 1
     assert Draw.objects.get().round == round_
+
+
+def test_beat_fetches_a_due_drand_round_then_runs_the_draw(
+    drand, django_capture_on_commit_callbacks
+):
+    _, draw = _frozen_drand_draw(entrants=6, winners=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = services.draws_advance(now=CLOSE_PLUS(hours=1))
+    assert counts["beacon"] == 1
+    draw.refresh_from_db()
+    assert draw.state == Draw.State.COMPLETED
+    assert draw.beacon_randomness == ROUND_123["randomness"]
+
+
+def test_beat_does_not_refetch_a_round_that_failed_verification(settings):
+    _, draw = _frozen_drand_draw()
+    Draw.objects.filter(pk=draw.pk).update(beacon_problem="BLS signature does not verify")
+    assert services.draws_advance(now=CLOSE_PLUS(hours=1))["beacon"] == 0
