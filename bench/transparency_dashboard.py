@@ -308,6 +308,7 @@ def main() -> None:
     parser.add_argument("--applications", type=int, default=100_000)
     parser.add_argument("--grants", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="print the slowest queries")
     options = parser.parse_args()
     warnings.filterwarnings("ignore", message="No directory at")
     if options.short:
@@ -346,8 +347,20 @@ def main() -> None:
         cache.clear()
         dashboard()
 
-    with CaptureQueriesContext(connection) as queries:
+    slowest: list[tuple[float, str]] = []
+
+    def clock(execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            slowest.append(((time.perf_counter() - start) * 1000, sql))
+
+    with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(clock):
         figures_compute()
+    if options.profile:
+        for elapsed, sql in sorted(slowest, reverse=True)[:8]:
+            print(f"{elapsed:9.1f} ms  {sql[:300]}")
     # Read now: every request made below resets Django's query log.
     query_count = len(queries.captured_queries)
     cold_ms = timed(cold, options.repeat)

@@ -42,7 +42,7 @@ def _open(chart_id: str, title: str, description: str, width: int, height: int) 
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" '
-        f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" {FONT}>',
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" {FONT}>',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
     ]
@@ -57,34 +57,44 @@ def bar_chart(
     series: Sequence[Series],
     percent: bool = False,
     width: int = 640,
-    label_width: int = 170,
 ) -> str:
-    """Horizontal bars, one group per label and one bar per series (a legend when several)."""
+    """Horizontal bars, one group per label and one bar per series (a legend when several).
+
+    Drawn at its natural size (``width`` px, 14 px text) and scaled down, never up, by CSS."""
     bar = 18
     gap = 4
     group_gap = 14
-    legend = 26 if len(series) > 1 else 0
+    size = 14
+    label_width = min(max((_text_width(label, size) for label in labels), default=40) + 14, 260)
+    # Legend items flow onto as many rows as they need.
+    legend_items: list[tuple[int, int, int, str]] = []
+    x, row = label_width, 0
+    for index, item in enumerate(series if len(series) > 1 else []):
+        item_width = 26 + _text_width(item.name, size)
+        if x + item_width > width and x > label_width:
+            x, row = label_width, row + 1
+        legend_items.append((x, row, index, item.name))
+        x += item_width + 16
+    legend = (legend_items[-1][1] + 1) * 24 + 4 if legend_items else 0
     groups = max(len(labels), 1)
     group_height = len(series) * (bar + gap) - gap
     height = legend + groups * (group_height + group_gap) + 10
-    value_space = 90
+    value_space = 80
     plot_width = width - label_width - value_space
     peak = max((v for s in series for v in s.values), default=0) or 1
     parts = _open(chart_id, title, description, width, height)
-    if legend:
-        x = label_width
-        for index, item in enumerate(series):
-            colour = COLOURS[index % len(COLOURS)]
-            parts.append(f'<rect x="{x}" y="4" width="14" height="14" fill="{colour}"/>')
-            parts.append(
-                f'<text x="{x + 20}" y="16" font-size="14" fill="{TEXT}">{escape(item.name)}</text>'
-            )
-            x += 36 + _text_width(item.name)
+    for x, row, index, name in legend_items:
+        colour = COLOURS[index % len(COLOURS)]
+        y = 4 + row * 24
+        parts.append(f'<rect x="{x}" y="{y}" width="14" height="14" fill="{colour}"/>')
+        parts.append(
+            f'<text x="{x + 20}" y="{y + 12}" font-size="{size}" fill="{TEXT}">{escape(name)}</text>'
+        )
     y = legend + 5
     for row, label in enumerate(labels):
         centre = y + group_height / 2
         parts.append(
-            f'<text x="{label_width - 8}" y="{centre + 5:.1f}" font-size="14" '
+            f'<text x="{label_width - 8}" y="{centre + 5:.1f}" font-size="{size}" '
             f'text-anchor="end" fill="{TEXT}">{escape(label)}</text>'
         )
         for index, item in enumerate(series):

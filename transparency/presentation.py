@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from applications.cities import CITY_NAMES_EN, CITY_NAMES_ZH
@@ -101,7 +101,8 @@ def compute_labels() -> dict[str, str]:
 
 
 def unit_label(unit: str) -> str:
-    return _("tokens") if unit == "tokens" else _("GPU-hours")
+    # With a context: a bare "tokens" is translated differently elsewhere (or not at all).
+    return pgettext("compute unit", "tokens") if unit == "tokens" else _("GPU-hours")
 
 
 def milestone_labels() -> dict[str, str]:

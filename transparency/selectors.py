@@ -452,9 +452,11 @@ def _fairness(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
     # The draw's own result (drawn_outcome), not later withdrawals and promotions: this is the
     # test of the draw, and the published result never changes.
+    draw_ids: dict[int, str] = {}
     for row in DrawEntry.objects.values(
-        "stratum", "drawn_outcome", round_id=F("draw__round_id")
+        "stratum", "drawn_outcome", round_id=F("draw__round_id"), draw_key=F("draw__draw_id")
     ).annotate(total=Count("id")):
+        draw_ids[row["round_id"]] = row["draw_key"]
         cell = strata[row["round_id"]][row["stratum"] or ""]
         cell["entrants"] += row["total"]
         if row["drawn_outcome"] == "winner":
@@ -481,6 +483,7 @@ def _fairness(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
         draws.append(
             {
                 "round": r["code"],
+                "draw_id": draw_ids[r["id"]],
                 "entrants": entrants,
                 "winners": winners,
                 "strata": [

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -36,6 +37,11 @@ from .register import (
 )
 from .selectors import ALL, DIMENSIONS, GPU_HOURS, figures_cached
 
+# Charts that sit beside a narrow table are drawn this wide, so they are shown at full size.
+SIDE_BY_SIDE_WIDTH = 460
+# Beyond this many days the submission-day chart groups days into weeks (the table keeps days).
+DAYS_BEFORE_WEEKS = 21
+
 
 def _scope(request: HttpRequest, figures: dict[str, Any]) -> str:
     scope = request.GET.get("scope") or ALL
@@ -57,7 +63,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "scope": scope,
             "scope_choices": presentation.scope_choices(figures),
             "scope_query": urlencode({"scope": scope}),
-            "generated_at": figures["generated_at"],
+            "generated_at": parse_datetime(figures["generated_at"]),
             "sections": _sections(figures, scope),
             "tables": TABLES,
         },
@@ -75,6 +81,7 @@ def _sections(figures: dict[str, Any], scope: str) -> dict[str, Any]:
             "chart": _svg(
                 charts.bar_chart(
                     chart_id="chart-funnel",
+                    width=SIDE_BY_SIDE_WIDTH,
                     title=_("From application to grant"),
                     description=_(
                         "Bar chart: applications received, found eligible, drawn, and grants "
@@ -159,6 +166,7 @@ def _sections(figures: dict[str, Any], scope: str) -> dict[str, Any]:
         "chart": _svg(
             charts.bar_chart(
                 chart_id="chart-milestones",
+                width=SIDE_BY_SIDE_WIDTH,
                 title=_("Milestones: due, met, overdue, forfeited"),
                 description=_(
                     "Bar chart of the milestones founders committed to, how many are due, "
@@ -176,6 +184,7 @@ def _sections(figures: dict[str, Any], scope: str) -> dict[str, Any]:
         "chart": _svg(
             charts.bar_chart(
                 chart_id="chart-outcomes",
+                width=SIDE_BY_SIDE_WIDTH,
                 title=_("What the compute produced"),
                 description=_(
                     "Bar chart of verified outcomes: open-source releases, papers and "
@@ -197,9 +206,11 @@ def _sections(figures: dict[str, Any], scope: str) -> dict[str, Any]:
             for row in draw["strata"]
         ]
         days = draw["submission_days"]
+        day_labels, day_entrants, day_winners = _days_or_weeks(days)
         draws.append(
             {
                 "round": draw["round"],
+                "draw_id": draw["draw_id"],
                 "title": title,
                 "entrants": draw["entrants"],
                 "winners": draw["winners"],
@@ -235,12 +246,10 @@ def _sections(figures: dict[str, Any], scope: str) -> dict[str, Any]:
                             "entrants who applied that day against the share of winners. A fair "
                             "draw shows no advantage for early or late applicants."
                         ),
-                        labels=[_("Day %(day)s") % {"day": r["day_of_round"]} for r in days],
+                        labels=day_labels,
                         series=[
-                            charts.Series(
-                                _("Share of entrants"), [r["entrant_share"] for r in days]
-                            ),
-                            charts.Series(_("Share of winners"), [r["winner_share"] for r in days]),
+                            charts.Series(_("Share of entrants"), day_entrants),
+                            charts.Series(_("Share of winners"), day_winners),
                         ],
                         percent=True,
                     )
@@ -277,6 +286,29 @@ def _sections(figures: dict[str, Any], scope: str) -> dict[str, Any]:
         )
     sections["daily"] = series_list
     return sections
+
+
+def _days_or_weeks(days: list[dict[str, Any]]) -> tuple[list[str], list[float], list[float]]:
+    """Chart rows for the submission-day comparison: one per day, or per week of the round
+    when the round ran longer than DAYS_BEFORE_WEEKS days."""
+    if not days or days[-1]["day_of_round"] <= DAYS_BEFORE_WEEKS:
+        return (
+            [_("Day %(day)s") % {"day": r["day_of_round"]} for r in days],
+            [r["entrant_share"] for r in days],
+            [r["winner_share"] for r in days],
+        )
+    weeks: dict[int, list[float]] = {}
+    for row in days:
+        week = (row["day_of_round"] - 1) // 7 + 1
+        shares = weeks.setdefault(week, [0.0, 0.0])
+        shares[0] += row["entrant_share"]
+        shares[1] += row["winner_share"]
+    ordered = sorted(weeks.items())
+    return (
+        [_("Week %(week)s") % {"week": week} for week, _shares in ordered],
+        [round(shares[0], 4) for _week, shares in ordered],
+        [round(shares[1], 4) for _week, shares in ordered],
+    )
 
 
 # --- downloads ------------------------------------------------------------------------------
@@ -356,6 +388,7 @@ def register(request: HttpRequest) -> HttpResponse:
             "query": query,
             "page_query": page_query,
             "consent_label": consent_label(),
+            "generated_at_local": parse_datetime(page.generated_at),
             "round_options": [
                 (r.code, r.title) for r in Round.objects.select_related("program").all()
             ],
