@@ -2,7 +2,7 @@
 
 from django import template
 from django.conf import settings
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 register = template.Library()
 
@@ -10,7 +10,8 @@ register = template.Library()
 @register.filter
 def compute_unit(unit: str) -> str:
     """The name of a grant's unit in the active language."""
-    return gettext("tokens") if unit == "tokens" else gettext("GPU-hours")
+    # With a context: a bare "tokens" is translated differently elsewhere (or not at all).
+    return pgettext("compute unit", "tokens") if unit == "tokens" else gettext("GPU-hours")
 
 
 @register.filter
