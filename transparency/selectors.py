@@ -13,6 +13,7 @@ added when a page or download is made (``transparency.presentation``).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -54,20 +55,43 @@ MILESTONE_FIGURES = ("total", "due", "met", "overdue", "forfeited", "waived")
 ACCEPTED_STATUSES = ("accepted", "active", "completed", "revoked")
 LATEST_OUTCOMES = 30
 # Drawn: given a winner's seat, by the draw itself or by promotion from the waitlist later.
-DRAWN = Q(draw_entry__drawn_outcome="winner") | Q(draw_entry__promoted_at__isnull=False)
+DRAWN_ENTRY = Q(drawn_outcome="winner") | Q(promoted_at__isnull=False)
 
 
 # --- cache ------------------------------------------------------------------------------------
 
 
+FIGURES_KEY = "transparency:figures"
+REFRESH_LOCK_KEY = "transparency:figures:refreshing"
+
+
 def figures_cached() -> dict[str, Any]:
-    """The figures, computed once per version (and at most every TRANSPARENCY_CACHE_SECONDS,
-    so the open rounds' daily counts stay current between invalidations)."""
-    key = f"transparency:figures:{figures_version()}"
-    figures = cache.get(key)
-    if figures is None:
+    """The figures for the current version, recomputed when a change bumped the version or
+    TRANSPARENCY_CACHE_SECONDS passed (so the open rounds' daily counts stay current).
+
+    Only one reader recomputes at a time (a lock in the shared cache); readers arriving
+    meanwhile get the previous figures, stamped with their own ``generated_at``, instead of
+    all recomputing at once after a change."""
+    version = figures_version()
+    stored = cache.get(FIGURES_KEY)
+    fresh = (
+        stored is not None
+        and stored["version"] == version
+        and time.time() - stored["computed_at"] < settings.TRANSPARENCY_CACHE_SECONDS
+    )
+    if fresh:
+        return stored["figures"]
+    if stored is not None and not cache.add(REFRESH_LOCK_KEY, 1, timeout=120):
+        return stored["figures"]
+    try:
         figures = figures_compute()
-        cache.set(key, figures, settings.TRANSPARENCY_CACHE_SECONDS)
+        cache.set(
+            FIGURES_KEY,
+            {"version": version, "computed_at": time.time(), "figures": figures},
+            timeout=None,
+        )
+    finally:
+        cache.delete(REFRESH_LOCK_KEY)
     return figures
 
 
@@ -186,11 +210,18 @@ def figures_compute(*, today: dt.date | None = None) -> dict[str, Any]:
     for row in Application.objects.values("round_id").annotate(
         received=Count("id"),
         eligible=Count("id", filter=Q(status=Application.Status.ELIGIBLE)),
-        drawn=Count("id", filter=DRAWN),
     ):
         for scope in targets(row["round_id"]):
-            for field in ("received", "eligible", "drawn"):
+            for field in ("received", "eligible"):
                 scope["funnel"][field] += row[field]
+    # Drawn is counted from the draw entries (far fewer rows than applications, no outer join).
+    for row in (
+        DrawEntry.objects.filter(DRAWN_ENTRY)
+        .values(round_id=F("draw__round_id"))
+        .annotate(drawn=Count("id"))
+    ):
+        for scope in targets(row["round_id"]):
+            scope["funnel"]["drawn"] += row["drawn"]
     for row in Grant.objects.values(round_id=F("application__round_id")).annotate(
         granted=Count("id"),
         accepted=Count("id", filter=Q(status__in=ACCEPTED_STATUSES)),
@@ -234,13 +265,21 @@ def figures_compute(*, today: dt.date | None = None) -> dict[str, Any]:
                 .annotate(
                     received=Count("id"),
                     eligible=Count("id", filter=Q(status=Application.Status.ELIGIBLE)),
-                    drawn=Count("id", filter=DRAWN),
                 )
             ):
                 for scope in targets(row["round_id"]):
                     cell = scope["by"][name][row["key"]]
-                    for field in ("received", "eligible", "drawn"):
+                    for field in ("received", "eligible"):
                         cell[field] += row[field]
+            entry_key = _application_dimension(name, "application__", today)
+            for row in (
+                DrawEntry.objects.filter(DRAWN_ENTRY)
+                .annotate(key=entry_key, round_id=F("draw__round_id"))
+                .values("round_id", "key")
+                .annotate(drawn=Count("id"))
+            ):
+                for scope in targets(row["round_id"]):
+                    scope["by"][name][row["key"]]["drawn"] += row["drawn"]
         grant_key = _dimension(
             name, application_prefix="application__", center_field="center__code", today=today
         )
