@@ -102,6 +102,9 @@ class FailurePlan:
 class _Handler(BaseHTTPRequestHandler):
     server: _ReceiverHTTPServer
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in separate writes; without TCP_NODELAY a keep-alive client waits
+    # for the delayed ACK (~40 ms) on every request.
+    disable_nagle_algorithm = True
 
     # --- plumbing -----------------------------------------------------------------
 
