@@ -37,6 +37,9 @@ def test_status_page_in_chinese(client, capacity):
     grant = offered_grant(capacity=capacity)
     response = client.get(status_url(grant.application, "zh-hans"))
     assert response.status_code == 200
+    page = response.content.decode()
+    assert "您的算力资助" in page
+    assert "接受资助" in page and "资助条款" in page
 
 
 def test_accepting_needs_the_terms_confirmed(client, capacity):
