@@ -91,6 +91,7 @@ class GrantAdmin(admin.ModelAdmin):
         "capacity",
         "unit",
         "amount",
+        "billing_account",
         "status",
         "version",
         "valid_from",
@@ -104,7 +105,9 @@ class GrantAdmin(admin.ModelAdmin):
         "created_by",
         "staff_links",
     ]
-    fields = ["staff_links", "billing_account", *readonly_fields[:-1]]
+    # Everything read-only: a change reaches the center only through amend/revoke (a new
+    # version and an outbox event), never through a plain save of this form.
+    fields = ["staff_links", *readonly_fields[:-1]]
     inlines = [TrancheInline, UsageReportInline]
     change_list_template = "grants/admin/grant_change_list.html"
 
