@@ -86,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
             mode="throttle", count=args.throttle, retry_after=args.retry_after
         )
     print(
-        f"receiver listening on {server.url} (db {args.db}); balances at {server.url}", flush=True
+        f"receiver listening on {server.url} (db {args.db}); balances: {server.url} (page), "
+        f"{server.url}balances (JSON)",
+        flush=True,
     )
     try:
         server.serve_forever()
