@@ -332,6 +332,9 @@ def main() -> None:
         sys.exit("The database is not empty: point DATABASE_URL at a throwaway database.")
     started = time.perf_counter()
     generate(applications=options.applications, grants=options.grants)
+    # Fresh bulk loads have no planner statistics yet; a live database has them (autovacuum).
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     print(
         f"generated {Application.objects.count():,} applications, {Grant.objects.count():,} "
         f"grants in {time.perf_counter() - started:.1f} s"

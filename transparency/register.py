@@ -16,7 +16,7 @@ from centers.models import Center
 from grants.models import Grant
 
 from .presentation import unit_label
-from .selectors import register_grants, register_milestones
+from .selectors import register_compute, register_grants, register_milestones
 
 COLUMNS = (
     "grant",
@@ -96,10 +96,13 @@ def register_all(*, filters: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def register_rows(grants: list[Grant]) -> list[dict[str, Any]]:
-    milestones = register_milestones(grant_ids=[grant.pk for grant in grants])
+    grant_ids = [grant.pk for grant in grants]
+    milestones = register_milestones(grant_ids=grant_ids)
+    compute = register_compute(grant_ids=grant_ids)
     rows = []
     for grant in grants:
         application = grant.application
+        released, used = compute[grant.pk]
         rows.append(
             {
                 "grant": f"G-{grant.pk}",
@@ -115,8 +118,8 @@ def register_rows(grants: list[Grant]) -> list[dict[str, Any]]:
                 "center": grant.center.code,
                 "unit": grant.unit,
                 "amount": float(grant.amount),
-                "released": float(grant.released_total),
-                "used": float(grant.used_total),
+                "released": float(released),
+                "used": float(used),
                 "status": grant.status,
                 "offered_on": timezone.localdate(grant.offered_at).isoformat(),
                 "milestones": [

@@ -588,31 +588,10 @@ def register_grants(
     city: str = "",
     status: str = "",
 ) -> QuerySet[Grant]:
-    """Grants for the public register, filtered, with released and used compute annotated by
-    subqueries (so joining tranches and usage reports never multiplies rows)."""
-    from django.db.models import DecimalField, OuterRef, Subquery
-    from django.db.models.functions import Coalesce
-
-    released = (
-        Tranche.objects.filter(grant=OuterRef("pk"), state=Tranche.State.RELEASED)
-        .values("grant")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    used = (
-        UsageReport.objects.filter(grant=OuterRef("pk"))
-        .values("grant")
-        .annotate(total=Sum("used"))
-        .values("total")
-    )
-    decimal = DecimalField(max_digits=16, decimal_places=2)
-    grants = (
-        Grant.objects.select_related("application__round__program", "center")
-        .annotate(
-            released_total=Coalesce(Subquery(released, output_field=decimal), Value(Decimal(0))),
-            used_total=Coalesce(Subquery(used, output_field=decimal), Value(Decimal(0))),
-        )
-        .order_by("-offered_at", "-id")
+    """Grants for the public register, filtered, newest first. Released and used compute come
+    from ``register_compute`` for the page shown, so counting the pages stays a plain COUNT."""
+    grants = Grant.objects.select_related("application__round__program", "center").order_by(
+        "-offered_at", "-id"
     )
     if round_code:
         grants = grants.filter(application__round__code=round_code)
@@ -623,6 +602,25 @@ def register_grants(
     if status:
         grants = grants.filter(status=status)
     return grants
+
+
+def register_compute(*, grant_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """Released and used compute of a page of grants: two grouped queries (separate, so
+    tranches and usage reports never multiply each other's rows)."""
+    released = dict(
+        Tranche.objects.filter(grant_id__in=grant_ids, state=Tranche.State.RELEASED)
+        .values("grant_id")
+        .annotate(total=Sum("amount"))
+        .values_list("grant_id", "total")
+    )
+    used = dict(
+        UsageReport.objects.filter(grant_id__in=grant_ids)
+        .values("grant_id")
+        .annotate(total=Sum("used"))
+        .values_list("grant_id", "total")
+    )
+    zero = Decimal(0)
+    return {pk: (released.get(pk) or zero, used.get(pk) or zero) for pk in grant_ids}
 
 
 def register_milestones(*, grant_ids: list[int]) -> dict[int, list[Milestone]]:
