@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -24,6 +25,7 @@ class UsageReportApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
+    @extend_schema_serializer(component_name="UsageReportInput")
     class InputSerializer(serializers.Serializer):
         report_id = serializers.CharField(max_length=100)
         grant_id = serializers.IntegerField(min_value=1)
@@ -36,6 +38,7 @@ class UsageReportApi(APIView):
                 raise serializers.ValidationError("period_end is before period_start")
             return attrs
 
+    @extend_schema_serializer(component_name="UsageReport")
     class OutputSerializer(serializers.Serializer):
         report_id = serializers.CharField()
         grant_id = serializers.IntegerField()
@@ -44,6 +47,16 @@ class UsageReportApi(APIView):
         gpu_hours_used = serializers.DecimalField(max_digits=16, decimal_places=2, source="used")
         received_at = serializers.DateTimeField()
 
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: OutputSerializer,
+            200: OutputSerializer,
+            401: OpenApiResponse(description="Bad signature: nothing was stored."),
+        },
+        description="Signed like the webhooks (webhook-id, webhook-timestamp, webhook-signature)"
+        " with the center's usage-report secret.",
+    )
     def post(self, request, code: str):
         center = get_object_or_404(Center, code=code)
         raw = request.body
