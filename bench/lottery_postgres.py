@@ -74,6 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entrants", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--profile", action="store_true", help="cProfile the execute step")
     args = parser.parse_args()
     n = args.entrants
 
@@ -180,7 +181,16 @@ def main() -> None:
     )
     timed("freeze", lambda: services.draw_freeze(draw=draw, now=now), times)
     services.draw_declared_value_enter(draw=draw, value="bench 7 4 1", actor=None, now=now)
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     timed("execute", lambda: services.draw_execute(draw=draw, now=now), times)
+    if args.profile:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
     floor_after = floor_seconds([f"BN-{i:07d}" for i in range(1, n + 1)])
     floor = (floor + floor_after) / 2
     draw = Draw.objects.get(pk=draw.pk)

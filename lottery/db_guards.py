@@ -114,6 +114,18 @@ def _postgres(column_cast=lambda c: c):
         """
         CREATE OR REPLACE FUNCTION lottery_entry_insert_guard() RETURNS trigger AS $$
         BEGIN
+          IF EXISTS (SELECT 1 FROM inserted i
+                     LEFT JOIN applications_application a ON a.id = i.application_id
+                     WHERE a.id IS NULL) THEN
+            RAISE EXCEPTION 'suanli: a draw entry must belong to an existing application'
+              USING ERRCODE = 'foreign_key_violation';
+          END IF;
+          IF EXISTS (SELECT 1 FROM (SELECT DISTINCT draw_id FROM inserted) i
+                     LEFT JOIN lottery_draw d ON d.id = i.draw_id
+                     WHERE d.id IS NULL) THEN
+            RAISE EXCEPTION 'suanli: a draw entry must belong to an existing draw'
+              USING ERRCODE = 'foreign_key_violation';
+          END IF;
           IF EXISTS (SELECT 1 FROM lottery_draw d
                      WHERE d.state = 'completed'
                        AND d.id IN (SELECT DISTINCT draw_id FROM inserted)) THEN
@@ -132,6 +144,20 @@ def _postgres(column_cast=lambda c: c):
           RAISE EXCEPTION 'suanli: draw events are append-only' USING ERRCODE = 'integrity_constraint_violation';
         END $$ LANGUAGE plpgsql;
         """,
+        # Applications drawn in a lottery are never deleted (no per-row foreign key does it).
+        """
+        CREATE OR REPLACE FUNCTION lottery_application_delete_guard() RETURNS trigger AS $$
+        BEGIN
+          IF EXISTS (SELECT 1 FROM lottery_drawentry e WHERE e.application_id = OLD.id) THEN
+            RAISE EXCEPTION 'suanli: an application with a draw entry cannot be deleted'
+              USING ERRCODE = 'foreign_key_violation';
+          END IF;
+          RETURN OLD;
+        END $$ LANGUAGE plpgsql;
+        """,
+        "DROP TRIGGER IF EXISTS lottery_application_delete_guard ON applications_application;",
+        "CREATE TRIGGER lottery_application_delete_guard BEFORE DELETE ON applications_application "
+        "FOR EACH ROW EXECUTE FUNCTION lottery_application_delete_guard();",
         "DROP TRIGGER IF EXISTS lottery_event_guard ON lottery_drawevent;",
         "CREATE TRIGGER lottery_event_guard BEFORE UPDATE OR DELETE ON lottery_drawevent "
         "FOR EACH ROW EXECUTE FUNCTION lottery_event_guard();",
@@ -161,6 +187,11 @@ def _sqlite():
         "CREATE TRIGGER IF NOT EXISTS lottery_entry_insert_guard BEFORE INSERT ON lottery_drawentry "
         "WHEN (SELECT state FROM lottery_draw WHERE id = NEW.draw_id) = 'completed' "
         "BEGIN SELECT RAISE(ABORT, 'suanli: no entry can be added to a completed draw'); END;",
+        "CREATE TRIGGER IF NOT EXISTS lottery_entry_parent_guard BEFORE INSERT ON lottery_drawentry "
+        "WHEN NOT EXISTS (SELECT 1 FROM applications_application WHERE id = NEW.application_id) "
+        "OR NOT EXISTS (SELECT 1 FROM lottery_draw WHERE id = NEW.draw_id) "
+        "BEGIN SELECT RAISE(ABORT, 'suanli: a draw entry must belong to an existing "
+        "application and draw'); END;",
         "CREATE TRIGGER IF NOT EXISTS lottery_event_guard BEFORE UPDATE ON lottery_drawevent "
         "BEGIN SELECT RAISE(ABORT, 'suanli: draw events are append-only'); END;",
     ]
@@ -186,6 +217,7 @@ def uninstall(connection) -> None:
                 ("lottery_drawentry", "lottery_entry_guard"),
                 ("lottery_drawentry", "lottery_entry_insert_guard"),
                 ("lottery_drawevent", "lottery_event_guard"),
+                ("applications_application", "lottery_application_delete_guard"),
             ]:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table};")
         elif connection.vendor == "sqlite":
@@ -195,6 +227,7 @@ def uninstall(connection) -> None:
                 "lottery_draw_beacon_guard",
                 "lottery_entry_guard",
                 "lottery_entry_insert_guard",
+                "lottery_entry_parent_guard",
                 "lottery_event_guard",
             ]:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {trigger};")

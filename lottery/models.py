@@ -121,9 +121,21 @@ class DrawEntry(models.Model):
         WAITLIST = "waitlist", _("Waitlist")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="entries")
+    # Referential integrity is enforced by set-based triggers (lottery.db_guards) instead of
+    # per-row foreign-key checks: a million-row result set is checked with one join at insert
+    # instead of a million locking look-ups, and rows can neither be re-pointed nor orphaned.
+    draw = models.ForeignKey(
+        Draw,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_constraint=False,
+        db_index=False,  # unique (draw, rank) serves every lookup by draw
+    )
     application = models.OneToOneField(
-        "applications.Application", on_delete=models.PROTECT, related_name="draw_entry"
+        "applications.Application",
+        on_delete=models.PROTECT,
+        related_name="draw_entry",
+        db_constraint=False,
     )
     reference = models.CharField(max_length=32, validators=[reference_validator])
     stratum = models.CharField(max_length=64, blank=True)
@@ -164,7 +176,12 @@ class DrawEntry(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["draw", "outcome", "rank"], name="draw_entry_outcome_rank"),
+            # Current winners in rank order: a small partial index (K rows, not a million).
+            models.Index(
+                fields=["draw", "rank"],
+                condition=Q(outcome="winner"),
+                name="draw_entry_winners_by_rank",
+            ),
         ]
         verbose_name_plural = "draw entries"
 

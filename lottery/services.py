@@ -484,7 +484,7 @@ def _cross_check(
         for a, b, ra, rb in zip(tickets, tickets[1:], result.refs, result.refs[1:], strict=False)
     ):
         problems.append("rank order")
-    if sorted(result.refs) != refs:
+    if len(result.refs) != len(refs) or set(result.refs) != set(refs):
         problems.append("results are not exactly the entrants")
     plain_quotas = {s: (q.reserved, q.cap) for s, q in quotas.items()}
     chosen = independent.outcomes_of(result.strata, draw.winners, plain_quotas)
@@ -499,28 +499,60 @@ def _cross_check(
 NULL = "\\N"  # PostgreSQL COPY text format's NULL
 
 
-def _insert_entries(draw: Draw, result: pure.DrawResult, ids_by_ref: dict[str, int]) -> None:
+def _copy_lines(
+    draw_pk: int, result: pure.DrawResult, ids_by_ref: dict[str, int], start: int, stop: int
+):
+    """COPY text rows for ranks start+1..stop, built column-wise (no per-row formatting)."""
+    stop = min(stop, len(result))
+    refs = result.refs[start:stop]
+    count = len(refs)
+    outcomes = ["winner" if flag else "waitlist" for flag in result.winner_flags[start:stop]]
+    positions = [NULL if p is None else str(p) for p in result.waitlist_positions[start:stop]]
+    lines = map(
+        "\t".join,
+        zip(
+            [str(draw_pk)] * count,
+            [str(ids_by_ref[r]) for r in refs],
+            refs,
+            result.strata[start:stop],
+            result.tickets[start:stop],
+            map(str, range(start + 1, stop + 1)),
+            outcomes,
+            positions,
+            outcomes,
+            [""] * count,
+            strict=True,
+        ),
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _insert_entries(
+    draw: Draw,
+    result: pure.DrawResult,
+    ids_by_ref: dict[str, int],
+    while_inserting=lambda: None,
+) -> None:
+    """Store every entrant's result. On PostgreSQL the rows stream through COPY from a
+    writer thread, so the database indexes them while ``while_inserting`` (the independent
+    cross-check) runs here; the transaction commits only after both."""
     if connection.vendor == "postgresql":
+        from psycopg.copy import QueuedLibpqWriter
+
         columns = (
             "draw_id, application_id, reference, stratum, ticket, rank, drawn_outcome, "
             "waitlist_position, outcome, withdrawal_reason"
         )
-        draw_pk = draw.pk
+        chunk = 50_000
         with connection.cursor() as cursor:
             raw = cursor.cursor  # the psycopg cursor: COPY is the fast path for a million rows
-            with raw.copy(f"COPY lottery_drawentry ({columns}) FROM STDIN") as copy:
-                chunk = 100_000
-                rows = list(result.rows())
-                for start in range(0, len(rows), chunk):
-                    copy.write(
-                        "".join(
-                            f"{draw_pk}\t{ids_by_ref[ref]}\t{ref}\t{stratum}\t{ticket}\t{rank}\t"
-                            f"{outcome}\t{NULL if position is None else position}\t{outcome}\t\n"
-                            for ref, stratum, ticket, rank, outcome, position in rows[
-                                start : start + chunk
-                            ]
-                        )
-                    )
+            with raw.copy(
+                f"COPY lottery_drawentry ({columns}) FROM STDIN",
+                writer=QueuedLibpqWriter(raw),
+            ) as copy:
+                for start in range(0, len(result), chunk):
+                    copy.write(_copy_lines(draw.pk, result, ids_by_ref, start, start + chunk))
+                while_inserting()
         return
     DrawEntry.objects.bulk_create(
         (
@@ -539,6 +571,7 @@ def _insert_entries(draw: Draw, result: pure.DrawResult, ids_by_ref: dict[str, i
         ),
         batch_size=2000,
     )
+    while_inserting()
 
 
 def draw_execute(*, draw: Draw, now: datetime | None = None) -> Draw:
@@ -564,17 +597,23 @@ def draw_execute(*, draw: Draw, now: datetime | None = None) -> Draw:
             pure.validate_entrants(refs, strata)
             data = pure.DrawInput(locked.draw_id, locked.winners, quotas, refs, strata, beacon)
             result = pure.run_draw(data)
-            _cross_check(
-                draw=locked,
-                refs=refs,
-                strata=strata,
-                beacon_line=beacon.line(),
-                quotas=quotas,
-                result=result,
-            )
             ids = locked.entrant_application_ids.split(",") if refs else []
-            ids_by_ref = dict(zip(refs, map(int, ids), strict=True))
-            _insert_entries(locked, result, ids_by_ref)
+            ids_by_ref = dict(zip(refs, ids, strict=True))
+            # Nothing is visible to anyone until the commit below, which happens only if the
+            # independent recomputation agrees (a disagreement rolls the insert back).
+            _insert_entries(
+                locked,
+                result,
+                ids_by_ref,
+                while_inserting=lambda: _cross_check(
+                    draw=locked,
+                    refs=refs,
+                    strata=strata,
+                    beacon_line=beacon.line(),
+                    quotas=quotas,
+                    result=result,
+                ),
+            )
             locked.seed = result.seed
             locked.winners_drawn = sum(result.winner_flags)
             locked.state = Draw.State.COMPLETED

@@ -124,3 +124,40 @@ def test_withdrawal_still_updates_the_current_outcome(completed):
     winner.refresh_from_db()
     assert winner.outcome == "withdrawn"
     assert winner.drawn_outcome == "winner"
+
+
+def test_an_entry_must_point_at_an_existing_application_and_draw():
+    round_ = make_round()
+    add_entrants(round_, 2)
+    draw = services.draw_announce(
+        round=round_, beacon_source="declared", beacon_description="x", now=round_.opens_at
+    )
+    for draw_id, application_id in [(draw.pk, 987654), (987654, None)]:
+        application_id = application_id or ApplicationFactory(round=round_).pk
+        with pytest.raises(IntegrityError, match="suanli"), transaction.atomic():
+            DrawEntry.objects.bulk_create(
+                [
+                    DrawEntry(
+                        draw_id=draw_id,
+                        application_id=application_id,
+                        reference="ORPHAN-1",
+                        stratum="",
+                        ticket="0" * 64,
+                        rank=1,
+                        drawn_outcome="winner",
+                        outcome="winner",
+                    )
+                ]
+            )
+
+
+def test_an_application_with_a_draw_entry_cannot_be_deleted(completed):
+    from django.db.models import ProtectedError
+
+    entry = DrawEntry.objects.filter(draw=completed).first()
+    with pytest.raises(ProtectedError), transaction.atomic():
+        entry.application.delete()
+    if transaction.get_connection().vendor == "postgresql":
+        from applications.models import Application
+
+        _refused(lambda: Application.objects.filter(pk=entry.application_id)._raw_delete("default"))
