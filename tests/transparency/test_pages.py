@@ -141,3 +141,5 @@ def test_chinese_pages_have_no_english_left(client, scenario, path):
     # Two English words in a row (format names such as "CSV, JSON" are all capitals).
     leftover = re.findall(r"\b[A-Z]?[a-z]{2,}\b[ ,;:'’]+\b[A-Z]?[a-z]{2,}\b", text)
     assert leftover == []
+    # Single-word labels too: the grant statuses of the scenario (offered, active).
+    assert not re.search(r"\b(Offered|Active|Pending|Verified)\b", text)
