@@ -310,6 +310,10 @@ def milestone_check_apply(
         if not current:
             check.outcome = "stale"
             check.save()
+            if milestone.grant.status not in LIVE_GRANT_STATUSES and milestone.next_check_at:
+                # The grant ended (revoked, expired): stop checking; nothing can be released.
+                milestone.next_check_at = None
+                milestone.save(update_fields=["next_check_at", "updated_at"])
             return CheckOutcome(check=check)
         released = False
         if result.verdict is checkers.Verdict.PASS:
@@ -408,7 +412,10 @@ def milestones_check_due(*, now: dt.datetime | None = None, limit: int = 200) ->
     now = now or timezone.now()
     due = list(
         Milestone.objects.filter(
-            state=Milestone.State.SUBMITTED, needs_review=False, next_check_at__lte=now
+            state=Milestone.State.SUBMITTED,
+            needs_review=False,
+            next_check_at__lte=now,
+            grant__status__in=LIVE_GRANT_STATUSES,
         )
         .order_by("next_check_at")
         .values_list("pk", flat=True)[:limit]
@@ -593,6 +600,7 @@ def milestones_remind(*, today: dt.date | None = None) -> int:
     horizon = today + dt.timedelta(days=max(offsets))
     candidates = Milestone.objects.filter(
         state__in=[Milestone.State.PENDING, Milestone.State.REJECTED],
+        grant__status__in=LIVE_GRANT_STATUSES,
         target_date__gte=today,
         target_date__lte=horizon,
     ).values_list("pk", flat=True)
@@ -634,6 +642,7 @@ def milestones_mark_overdue(*, today: dt.date | None = None) -> list[int]:
     candidates = list(
         Milestone.objects.filter(
             state__in=[Milestone.State.PENDING, Milestone.State.REJECTED],
+            grant__status__in=LIVE_GRANT_STATUSES,
             target_date__lt=cutoff,
         ).values_list("pk", flat=True)
     )

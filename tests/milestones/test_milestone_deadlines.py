@@ -164,3 +164,19 @@ def test_forfeited_milestone_takes_no_evidence(staff_user):
             milestone=grant.milestones.get(kind="paper"), url="https://arxiv.org/abs/2605.08123"
         )
     assert Milestone.objects.filter(grant=grant, state="forfeited").count() == 2
+
+
+def test_a_revoked_grant_gets_no_reminders_overdue_marks_or_checks(settings, staff_user):
+    from grants.services import grant_revoke
+
+    settings.MILESTONES_GRACE_DAYS = 0
+    settings.MILESTONES_REMINDER_DAYS = [30]
+    grant = accepted_grant(kinds=("open_code", "paper"), target_in_days=-3)
+    code = grant.milestones.get(kind="open_code")
+    services.milestone_evidence_submit(milestone=code, url="https://github.com/a/b")
+    grant_revoke(grant=grant, actor=staff_user, reason="company dissolved")
+    assert services.milestones_mark_overdue() == []
+    assert services.milestones_remind(today=timezone.localdate() - dt.timedelta(days=10)) == 0
+    assert services.milestones_check_due(now=timezone.now() + dt.timedelta(days=1)) == []
+    assert sent("milestone_overdue") == []
+    assert sent("milestone_reminder") == []
