@@ -220,11 +220,12 @@ def main() -> int:
             timeout=120,
             what="the endpoint to be disabled by a 410",
         )
-        # Let the worker finish what it already claimed (leased rows have a future retry time),
-        # so no late 410 disables the endpoint again after staff enable it.
+        # A real outage outlasts the nudges written during it: let the worker consume them and
+        # finish what it claimed (leased rows have a future retry time), so no late 410
+        # disables the endpoint again after staff enable it.
         wait_for(
             lambda: _quiet(WebhookDelivery, timezone.now()),
-            timeout=300,
+            timeout=args.timeout,
             what="the worker to finish its claimed deliveries",
             interval=1.0,
         )
@@ -293,9 +294,20 @@ def _up(url: str) -> bool:
         return False
 
 
+def _queue_length() -> int:
+    """Tasks waiting in the broker (nudges written during the outage)."""
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if broker.startswith("redis"):
+        import redis
+
+        return int(redis.Redis.from_url(broker).llen("celery"))
+    folder = Path(os.environ["SUANLI_VAR_DIR"]) / "celery-broker"
+    return len(list(folder.glob("*"))) if folder.exists() else 0
+
+
 def _quiet(model, now) -> bool:
     leased = model.objects.filter(status="pending", next_attempt_at__gt=now).exists()
-    if leased:
+    if leased or _queue_length():
         return False
     time.sleep(2)
     return not model.objects.filter(status="pending", next_attempt_at__gt=now).exists()

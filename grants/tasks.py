@@ -8,7 +8,7 @@ from . import services
 @shared_task(ignore_result=True)
 def webhooks_deliver_event_task(event_id: int) -> int:
     """On-commit nudge: send this event's due deliveries now instead of at the next sweep."""
-    return services.deliveries_send_due(event_id=event_id)
+    return services.deliveries_nudge(event_id=event_id)
 
 
 @shared_task(ignore_result=True)

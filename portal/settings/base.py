@@ -230,6 +230,8 @@ WEBHOOK_CLAIM_BATCH = env.int("SUANLI_WEBHOOK_CLAIM_BATCH", default=50)
 WEBHOOK_SWEEP_SECONDS = env.int("SUANLI_WEBHOOK_SWEEP_SECONDS", default=10)
 # Sweeps queued when an endpoint is enabled again, so all worker processes drain its backlog.
 WEBHOOK_SWEEP_FANOUT = env.int("SUANLI_WEBHOOK_SWEEP_FANOUT", default=4)
+# After sending its own event, a nudge keeps sending other due deliveries this long (backlogs).
+WEBHOOK_NUDGE_HELP_SECONDS = env.float("SUANLI_WEBHOOK_NUDGE_HELP_SECONDS", default=2.0)
 GRANTS_VALIDITY_DAYS = env.int("SUANLI_GRANTS_VALIDITY_DAYS", default=365)
 # A running grant with no usage reported for this many days is flagged for staff.
 GRANTS_IDLE_DAYS = env.int("SUANLI_GRANTS_IDLE_DAYS", default=30)
