@@ -106,6 +106,16 @@ class SubmissionDayRowSerializer(serializers.Serializer):
     winner_share = serializers.FloatField()
 
 
+class DayTestRowSerializer(serializers.Serializer):
+    round = serializers.CharField()
+    draw_id = serializers.CharField()
+    statistic = serializers.FloatField(
+        help_text="Chi-square statistic, winners' days against entrants'."
+    )
+    degrees_of_freedom = serializers.IntegerField()
+    p_value = serializers.FloatField(allow_null=True, help_text="Null: too few winners to test.")
+
+
 class DailyRowSerializer(serializers.Serializer):
     round = serializers.CharField()
     day = serializers.DateField()
@@ -125,6 +135,7 @@ class TablesSerializer(serializers.Serializer):
     latest_outcomes = OutcomeRowSerializer(many=True)
     fairness_strata = StratumRowSerializer(many=True)
     fairness_days = SubmissionDayRowSerializer(many=True)
+    fairness_tests = DayTestRowSerializer(many=True)
     applications_per_day = DailyRowSerializer(many=True)
 
 

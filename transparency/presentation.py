@@ -24,7 +24,7 @@ SCOPE_TABLES = (
     "outcomes",
     "latest_outcomes",
 )
-DRAW_TABLES = ("fairness_strata", "fairness_days", "applications_per_day")
+DRAW_TABLES = ("fairness_strata", "fairness_days", "fairness_tests", "applications_per_day")
 TABLES = (*SCOPE_TABLES, *DRAW_TABLES)
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -68,6 +68,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "entrant_share",
         "winner_share",
     ),
+    "fairness_tests": ("round", "draw_id", "statistic", "degrees_of_freedom", "p_value"),
     "applications_per_day": ("round", "day", "applications"),
 }
 
@@ -266,6 +267,12 @@ def table(figures: dict[str, Any], scope: str, name: str) -> list[dict[str, Any]
             for draw in figures["fairness"]
             if draw["round"] in rounds
             for row in draw["submission_days"]
+        ]
+    if name == "fairness_tests":
+        return [
+            {"round": draw["round"], "draw_id": draw["draw_id"], **draw["submission_day_test"]}
+            for draw in figures["fairness"]
+            if draw["round"] in rounds
         ]
     if name == "applications_per_day":
         return [

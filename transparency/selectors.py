@@ -32,6 +32,7 @@ from lottery.models import DrawEntry
 from milestones.models import Milestone
 
 from .cache import figures_version
+from .stats import winners_match_entrants
 
 ALL = "all"
 GPU_HOURS = "gpu_hours"
@@ -519,6 +520,11 @@ def _fairness(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entrants = sum(c["entrants"] for c in strata[r["id"]].values())
         winners = sum(c["winners"] for c in strata[r["id"]].values())
         opened = timezone.localdate(r["opens_at"])
+        ordered_days = sorted(days[r["id"]].items())
+        test = winners_match_entrants(
+            [cell["entrants"] for _day, cell in ordered_days],
+            [cell["winners"] for _day, cell in ordered_days],
+        )
         draws.append(
             {
                 "round": r["code"],
@@ -542,8 +548,13 @@ def _fairness(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
                         "entrant_share": _share(cell["entrants"], entrants),
                         "winner_share": _share(cell["winners"], winners),
                     }
-                    for day, cell in sorted(days[r["id"]].items())
+                    for day, cell in ordered_days
                 ],
+                "submission_day_test": {
+                    "statistic": test.statistic,
+                    "degrees_of_freedom": test.degrees_of_freedom,
+                    "p_value": None if test.p_value is None else round(test.p_value, 4),
+                },
             }
         )
     return draws

@@ -216,6 +216,7 @@ def _sections(figures: dict[str, Any], scope: str) -> dict[str, Any]:
                 "winners": draw["winners"],
                 "strata": strata,
                 "days": days,
+                "day_test": draw["submission_day_test"],
                 "strata_chart": _svg(
                     charts.bar_chart(
                         chart_id=f"chart-strata-{draw['round']}",

@@ -143,3 +143,34 @@ def test_chinese_pages_have_no_english_left(client, scenario, path):
     assert leftover == []
     # Single-word labels too: the grant statuses of the scenario (offered, active).
     assert not re.search(r"\b(Offered|Active|Pending|Verified)\b", text)
+
+
+def test_a_draw_that_favoured_early_applicants_is_flagged(client, db):
+    """Like DV-2012: every winner applied on the first day although entrants spread over three."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.factories import ApplicationFactory, RoundFactory
+
+    from .factories import draw_made
+
+    opened = timezone.now() - dt.timedelta(days=20)
+    round_ = RoundFactory(code="biased-1", opens_at=opened, closes_at=opened + dt.timedelta(days=3))
+    entrants = []
+    for day in range(3):
+        for _ in range(30):
+            application = ApplicationFactory(
+                round=round_, submitted_at=opened + dt.timedelta(days=day, hours=1)
+            )
+            entrants.append(
+                (application, "", "winner" if day == 0 and len(entrants) < 15 else "waitlist")
+            )
+    draw_made(round_, entrants)
+    page = client.get("/en/transparency/?scope=round:biased-1").content.decode()
+    assert "Look into this" in page
+    assert "more than chance explains" in page
+    test = client.get("/en/transparency/figures.json?scope=round:biased-1").json()["tables"][
+        "fairness_tests"
+    ]
+    assert test[0]["p_value"] < 0.01
