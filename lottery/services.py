@@ -77,15 +77,13 @@ def beacon_of(draw: Draw) -> pure.Beacon:
 
 
 def entrants_of(draw: Draw) -> tuple[list[str], list[str]]:
-    """The frozen entrants (refs, strata) sorted by ref, from the hashed text itself."""
+    """The frozen entrants (refs, strata) sorted by ref, from the hashed text itself.
+    References and strata never contain a tab or a newline, so one split does it."""
     text = draw.entrants_lines
     if not text:
         return [], []
-    refs, strata = [], []
-    pairs = [line.split("\t", 1) for line in text[:-1].split("\n")]
-    refs = [p[0] for p in pairs]
-    strata = [p[1] for p in pairs]
-    return refs, strata
+    parts = text[:-1].replace("\n", "\t").split("\t")
+    return parts[0::2], parts[1::2]
 
 
 def _beacon_for_announcement(
