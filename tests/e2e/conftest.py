@@ -7,6 +7,8 @@ Playwright's `launch()` gives the browser a fresh temporary profile (user-data d
 """
 
 import os
+import re
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import pytest
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,20 +40,48 @@ DESKTOP = {"width": 1280, "height": 900}
 TIMEOUT_MS = 10_000
 
 _axe = Axe()
+# Contexts made with JavaScript off. axe-core cannot run in them (its promises wait on timers
+# that never fire, so page.evaluate would hang); see assert_accessible.
+_SCRIPTLESS: "weakref.WeakSet[BrowserContext]" = weakref.WeakSet()
 
 
-@pytest.fixture(scope="session")
+# One browser, shared by every package that uses the fixture (tests/letters imports it too):
+# Playwright's sync API cannot start twice in one thread, and pytest-django reorders tests, so
+# two packages' fixtures can be alive at once. The last user closes it.
+_shared: dict = {"users": 0, "playwright": None, "browser": None}
+
+
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """Debian's Chromium, launched once for the browser tests (a fresh temporary profile).
+    Package scope, not session: Playwright's event loop stops after the last browser test,
+    so the rest of the suite runs without it."""
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is not installed: run `bash scripts/setup.sh`")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+    if _shared["users"] == 0:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        playwright = sync_playwright().start()
         try:
-            yield browser
-        finally:
-            browser.close()
+            _shared["browser"] = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+        except Exception:
+            playwright.stop()
+            raise
+        _shared["playwright"] = playwright
+    _shared["users"] += 1
+    try:
+        yield _shared["browser"]
+    finally:
+        _shared["users"] -= 1
+        if _shared["users"] == 0:
+            try:
+                _shared["browser"].close()
+            finally:
+                _shared["playwright"].stop()
+                _shared.update(playwright=None, browser=None)
+                # Tests after these run with Django's async-safety check on again.
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
@@ -68,6 +98,8 @@ def new_page(browser: Browser, live_server, transactional_db) -> Iterator[Callab
         )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
+        if not java_script:
+            _SCRIPTLESS.add(context)
         return context.new_page()
 
     yield make
@@ -106,9 +138,35 @@ def describe_violations(violations: list[dict]) -> str:
 
 
 def assert_accessible(page: Page) -> None:
-    """Zero axe-core violations (WCAG 2.2 AA tags) on the page as it is now."""
-    violations = axe_violations(page)
+    """Zero axe-core violations (WCAG 2.2 AA tags) on the page as it is now.
+
+    A page in a context without JavaScript is checked through a twin: its DOM, with any
+    <script> removed, served at the same URL to a scripted context (so styles load the same)."""
+    if page.context not in _SCRIPTLESS:
+        violations = axe_violations(page)
+    else:
+        violations = _axe_violations_of_scriptless(page)
     assert not violations, f"axe-core on {page.url}:\n{describe_violations(violations)}"
+
+
+def _axe_violations_of_scriptless(page: Page) -> list[dict]:
+    html = re.sub(r"<script\b.*?</script\s*>", "", page.content(), flags=re.S | re.I)
+    document_url = page.url.split("#", 1)[0]
+    browser = page.context.browser
+    assert browser is not None
+    twin_context = browser.new_context(viewport=page.viewport_size)
+    twin_context.set_default_timeout(TIMEOUT_MS)
+    try:
+        twin = twin_context.new_page()
+
+        def serve_snapshot(route: Route) -> None:
+            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+
+        twin.route(lambda url: url.split("#", 1)[0] == document_url, serve_snapshot)
+        twin.goto(page.url)
+        return axe_violations(twin)
+    finally:
+        twin_context.close()
 
 
 def assert_reflows(page: Page) -> None:

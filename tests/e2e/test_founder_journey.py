@@ -190,6 +190,7 @@ def test_form_works_without_javascript(new_page, open_round, language):
     page.goto(f"/{language}/apply/")
     _main_submit(page)
     _assert_error_summary(page, language=language, java_script=False)
+    check_page(page, language=language)
     _fill_form(page, language=language, uscc=USCC)
     _main_submit(page)
     expect(page).to_have_url(re.compile(rf"/{language}/apply/check/$"))
@@ -198,3 +199,4 @@ def test_form_works_without_javascript(new_page, open_round, language):
     application = Application.objects.get()
     expect(page.locator("main .reference")).to_have_text(application.reference)
     assert application.language == language
+    check_page(page, language=language)
