@@ -266,6 +266,13 @@ LOGGING["loggers"].update(
 # milestone changes), so the open rounds' daily counts stay current without a query per view.
 TRANSPARENCY_CACHE_SECONDS = env.int("SUANLI_TRANSPARENCY_CACHE_SECONDS", default=300)
 TRANSPARENCY_REGISTER_PAGE_SIZE = env.int("SUANLI_TRANSPARENCY_REGISTER_PAGE_SIZE", default=50)
+# Recompute the figures ahead of readers this often (0 turns the periodic refresh off).
+TRANSPARENCY_REFRESH_SECONDS = env.int("SUANLI_TRANSPARENCY_REFRESH_SECONDS", default=240)
+if TRANSPARENCY_REFRESH_SECONDS:
+    CELERY_BEAT_SCHEDULE["transparency-figures-refresh"] = {
+        "task": "transparency.tasks.figures_refresh_task",
+        "schedule": float(TRANSPARENCY_REFRESH_SECONDS),
+    }
 
 # Base URLs of the outside APIs the evidence checkers read (tests point them at a local server).
 MILESTONES_GITHUB_API = env.str("SUANLI_MILESTONES_GITHUB_API", default="https://api.github.com")

@@ -211,3 +211,31 @@ def test_one_live_grant_per_application(capacity):
         grant_allocate(
             application=grant.application, capacity=capacity, amount=Decimal("10"), actor=None
         )
+
+
+def test_sweep_activates_and_completes_grants_by_their_dates(capacity):
+    """An accepted grant starts when its validity begins; at its end unreleased compute
+    returns to the pool and the grant is completed, each a new version for the center."""
+    later = offered_grant(capacity=capacity, amount="1000", commitments=2)
+    Grant.objects.filter(pk=later.pk).update(
+        valid_from=timezone.localdate() + timedelta(days=3),
+        expires_at=timezone.localdate() + timedelta(days=300),
+    )
+    later.refresh_from_db()
+    grant_accept(grant=later)
+    assert later.status == "accepted"
+    Grant.objects.filter(pk=later.pk).update(valid_from=timezone.localdate())
+    assert grants_lifecycle_sweep()["activated"] == 1
+    later.refresh_from_db()
+    assert later.status == "active" and later.version == 3
+
+    Grant.objects.filter(pk=later.pk).update(
+        valid_from=timezone.localdate() - timedelta(days=10),
+        expires_at=timezone.localdate() - timedelta(days=1),
+    )
+    assert grants_lifecycle_sweep()["completed"] == 1
+    later.refresh_from_db()
+    assert later.status == "completed" and later.version == 4
+    assert set(later.tranches.exclude(number=1).values_list("state", flat=True)) == {"forfeited"}
+    capacity.refresh_from_db()
+    assert capacity.allocated == Decimal("400")
