@@ -11,7 +11,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.html import format_html
@@ -129,7 +129,16 @@ class MilestoneAdmin(SimpleHistoryAdmin):
         return [name for name in every if name not in self.editable_fields]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("grant__application", "tranche")
+        latest = EvidenceCheck.objects.filter(milestone=OuterRef("pk")).order_by("-started_at")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("grant__application", "tranche")
+            .annotate(
+                last_check_verdict=Subquery(latest.values("verdict")[:1]),
+                last_check_outcome=Subquery(latest.values("outcome")[:1]),
+            )
+        )
 
     def has_add_permission(self, request):
         return False  # created with the grant (milestones_create_for_grant)
@@ -154,8 +163,8 @@ class MilestoneAdmin(SimpleHistoryAdmin):
 
     @admin.display(description=_("last check"))
     def last_verdict(self, obj: Milestone) -> str:
-        check = obj.checks.order_by("-started_at").first()
-        return f"{check.verdict} ({check.outcome})" if check else "—"
+        verdict = getattr(obj, "last_check_verdict", None)
+        return f"{verdict} ({obj.last_check_outcome})" if verdict else "—"
 
     def save_model(self, request, obj: Milestone, form, change):
         """Evidence edited by staff goes through the same service as the founder's."""

@@ -232,3 +232,39 @@ def test_status_section_and_evidence_page_read_in_chinese(client):
     page = client.get(evidence).content.decode()
     assert "证明材料：开源模型权重" in page
     assert "证明材料链接" in page
+
+
+def test_only_staff_allowed_to_decide_see_the_decision_actions(client, django_user_model):
+    from django.contrib.auth.models import Group, Permission
+
+    from core.roles import ALLOCATORS
+    from milestones import checkers
+
+    grant = accepted_grant(kinds=("paper",))
+    milestone = services.milestone_evidence_submit(
+        milestone=grant.milestones.get(kind="paper"), url="https://example.com/report.pdf"
+    )
+    services.milestone_check_apply(
+        milestone_id=milestone.pk,
+        revision=milestone.evidence_revision,
+        checker_kind="paper",
+        result=checkers.CheckResult(checkers.Verdict.UNCERTAIN, "not on arXiv", "不在 arXiv", {}),
+        started_at=timezone.now(),
+    )
+    with translation.override("en"):
+        url = reverse("admin:milestones_milestone_changelist")
+    viewer = django_user_model.objects.create_user("auditor", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_milestone"))
+    client.force_login(viewer)
+    page = client.get(url).content.decode()
+    assert grant.application.reference in page
+    assert "verify_action" not in page
+    assert "forfeit_action" not in page
+
+    allocator = django_user_model.objects.create_user("allocator1", password="pw", is_staff=True)
+    allocator.groups.add(Group.objects.get(name=ALLOCATORS))
+    client.force_login(allocator)
+    page = client.get(url).content.decode()
+    assert "verify_action" in page
+    assert "forfeit_action" in page
+    assert "uncertain (staff_review)" in page
