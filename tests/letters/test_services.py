@@ -13,7 +13,7 @@ from letters.content import content_fingerprint, verification_code_normalize
 from letters.documents import verification_url
 from letters.models import GrantLetter
 from letters.tasks import letter_render_task
-from tests.letters.factories import LEGAL_NAME, make_grant
+from tests.letters.factories import LEGAL_NAME, completed_draw, make_grant
 from tests.letters.pdftools import (
     pdf_pages_as_png,
     pdffonts,
@@ -201,3 +201,18 @@ def test_letters_go_to_the_storage_named_by_the_setting(
     assert stored_files(media_root) == []  # not on the default storage's disk
     with letter.file.open("rb") as stored:
         assert hashlib.sha256(stored.read()).hexdigest() == letter.sha256
+
+
+def test_letter_names_the_draw_rank_and_draw_page(django_capture_on_commit_callbacks):
+    draw = completed_draw()
+    entry = draw.entries.filter(outcome="winner").order_by("rank").last()
+    grant = make_grant(application=entry.application, draw_entry=entry)
+    letter = schedule_and_run(grant, django_capture_on_commit_callbacks)
+    assert letter.facts["draw"]["draw_id"] == draw.draw_id
+    assert letter.facts["draw"]["rank"] == entry.rank
+    with letter.file.open("rb") as stored:
+        text = squeeze(pdftotext(stored.read()))
+    assert draw.draw_id in text
+    assert f"排名第{entry.rank}位" in text
+    assert f"rank{entry.rank}" in text
+    assert f"/draws/{draw.draw_id}/" in text
