@@ -72,7 +72,8 @@ def figures_cached() -> dict[str, Any]:
 
     Only one reader recomputes at a time (a lock in the shared cache); readers arriving
     meanwhile get the previous figures, stamped with their own ``generated_at``, instead of
-    all recomputing at once after a change."""
+    all recomputing at once after a change. The beat task ``figures_refresh_task`` recomputes
+    ahead of readers, so most of them never wait."""
     version = figures_version()
     stored = cache.get(FIGURES_KEY)
     fresh = (
@@ -82,17 +83,25 @@ def figures_cached() -> dict[str, Any]:
     )
     if fresh:
         return stored["figures"]
-    if stored is not None and not cache.add(REFRESH_LOCK_KEY, 1, timeout=120):
+    locked = cache.add(REFRESH_LOCK_KEY, 1, timeout=120)
+    if stored is not None and not locked:
         return stored["figures"]
     try:
-        figures = figures_compute()
-        cache.set(
-            FIGURES_KEY,
-            {"version": version, "computed_at": time.time(), "figures": figures},
-            timeout=None,
-        )
+        return figures_store(version=version)
     finally:
-        cache.delete(REFRESH_LOCK_KEY)
+        if locked:
+            cache.delete(REFRESH_LOCK_KEY)
+
+
+def figures_store(*, version: str) -> dict[str, Any]:
+    """Compute the figures and keep them under ``version`` (no expiry: stale figures are
+    still served while one reader recomputes)."""
+    figures = figures_compute()
+    cache.set(
+        FIGURES_KEY,
+        {"version": version, "computed_at": time.time(), "figures": figures},
+        timeout=None,
+    )
     return figures
 
 

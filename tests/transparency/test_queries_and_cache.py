@@ -107,3 +107,12 @@ def test_figures_are_recomputed_after_the_cache_time_even_without_a_change(scena
     figures_cached()
     settings.TRANSPARENCY_CACHE_SECONDS = 0
     assert _queries(figures_cached) > 0
+
+
+def test_the_periodic_refresh_computes_ahead_of_readers(scenario, settings):
+    from transparency.tasks import figures_refresh_task
+
+    assert "transparency-figures-refresh" in settings.CELERY_BEAT_SCHEDULE
+    figures_invalidate()
+    figures_refresh_task.delay()
+    assert _queries(figures_cached) == 0
