@@ -201,7 +201,12 @@ def draw_beacon_change(
     """Change the announced beacon; allowed only before entries close, and shown publicly."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Draw.objects.select_for_update().select_related("round").get(pk=draw.pk)
+        locked = (
+            Draw.objects.select_for_update(of=("self",))
+            .defer("entrants_lines", "entrant_application_ids")
+            .select_related("round")
+            .get(pk=draw.pk)
+        )
         if now >= locked.entries_close_at or locked.state != Draw.State.ANNOUNCED:
             raise DrawError("The beacon can only be changed before entries close.")
         old = beacon_of(locked).as_dict()
@@ -215,7 +220,14 @@ def draw_beacon_change(
         locked.beacon_chain_hash = beacon.chain_hash
         locked.beacon_round = beacon.round
         locked.beacon_description = beacon.description
-        locked.save()
+        locked.save(
+            update_fields=[
+                "beacon_source",
+                "beacon_chain_hash",
+                "beacon_round",
+                "beacon_description",
+            ]
+        )
         _event(
             locked,
             DrawEvent.Kind.BEACON_CHANGED,
@@ -249,7 +261,9 @@ def draw_freeze(*, draw: Draw, now: datetime | None = None) -> bool:
     Idempotent: a frozen draw returns False."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Draw.objects.select_for_update().select_related("round").get(pk=draw.pk)
+        locked = (
+            Draw.objects.select_for_update(of=("self",)).select_related("round").get(pk=draw.pk)
+        )
         if locked.state != Draw.State.ANNOUNCED:
             return False
         if now < locked.entries_close_at:
@@ -278,7 +292,7 @@ def draw_freeze(*, draw: Draw, now: datetime | None = None) -> bool:
         locked.excluded_count = pending
         locked.frozen_at = now
         locked.state = Draw.State.FROZEN
-        locked.save()
+        locked.save()  # the freeze writes every published field at once
         if pending:
             _event(
                 locked,
@@ -380,7 +394,11 @@ def draw_beacon_fetch(*, draw: Draw, now: datetime | None = None) -> bool:
         )
     except beacon_client.BeaconVerificationError as error:
         with transaction.atomic():
-            locked = Draw.objects.select_for_update().get(pk=draw.pk)
+            locked = (
+                Draw.objects.select_for_update()
+                .defer("entrants_lines", "entrant_application_ids")
+                .get(pk=draw.pk)
+            )
             locked.beacon_problem = f"{now:%Y-%m-%dT%H:%M:%SZ} {error}"[:2000]
             locked.save(update_fields=["beacon_problem"])
             _event(locked, DrawEvent.Kind.BEACON_REJECTED, now, detail={"problem": str(error)})
@@ -411,14 +429,25 @@ def _beacon_store(
     actor: AbstractBaseUser | None,
 ) -> bool:
     with transaction.atomic():
-        locked = Draw.objects.select_for_update().get(pk=draw.pk)
+        locked = (
+            Draw.objects.select_for_update()
+            .defer("entrants_lines", "entrant_application_ids")
+            .get(pk=draw.pk)
+        )
         if locked.has_beacon_value:
             return True
         locked.beacon_randomness = randomness
         locked.beacon_signature = signature
         locked.beacon_value = value
         locked.beacon_value_at = now
-        locked.save()
+        locked.save(
+            update_fields=[
+                "beacon_randomness",
+                "beacon_signature",
+                "beacon_value",
+                "beacon_value_at",
+            ]
+        )
         published = beacon_of(locked).as_dict()
         _event(locked, DrawEvent.Kind.BEACON_VALUE, now, detail={"beacon": published})
         audit_record(
@@ -616,7 +645,7 @@ def draw_execute(*, draw: Draw, now: datetime | None = None) -> Draw:
             locked.winners_drawn = sum(result.winner_flags)
             locked.state = Draw.State.COMPLETED
             locked.completed_at = now
-            locked.save()
+            locked.save(update_fields=["seed", "winners_drawn", "state", "completed_at"])
             _event(
                 locked,
                 DrawEvent.Kind.RESULTS_PUBLISHED,
@@ -711,7 +740,11 @@ def entry_withdraw(
     now = now or timezone.now()
     with transaction.atomic():
         # One withdrawal at a time per draw, so two vacancies never pick the same entrant.
-        draw = Draw.objects.select_for_update().get(pk=entry.draw_id)
+        draw = (
+            Draw.objects.select_for_update()
+            .defer("entrants_lines", "entrant_application_ids")
+            .get(pk=entry.draw_id)
+        )
         if draw.state != Draw.State.COMPLETED:
             raise DrawError("Only a completed draw has entries to withdraw.")
         locked = DrawEntry.objects.select_for_update().get(pk=entry.pk)
