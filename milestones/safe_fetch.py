@@ -270,14 +270,41 @@ def _connection(target: _Target, address: str, timeout: float, policy: FetchPoli
     return conn
 
 
+def _resolve_within(resolver: Resolver, host: str, port: int, seconds: float) -> list[str]:
+    """Resolve in a helper thread so a stalled DNS server cannot outlast the deadline."""
+    answer: list[list[str]] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            answer.append(resolver(host, port))
+        except BaseException as exc:  # handed to the caller below
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True, name=f"resolve {host}")
+    worker.start()
+    worker.join(max(seconds, 0.0))
+    if worker.is_alive():
+        raise TimeoutError(f"resolving {host} took longer than the time limit")
+    if failure:
+        raise failure[0]
+    return answer[0]
+
+
 def _resolve_checked(
-    target: _Target, policy: FetchPolicy, resolver: Resolver, url: str
+    target: _Target,
+    policy: FetchPolicy,
+    resolver: Resolver,
+    url: str,
+    deadline: _Deadline,
 ) -> list[str]:
     if _is_ip_literal(target.host):
         addresses = [target.host]
     else:
         try:
-            addresses = resolver(target.host, target.port)
+            addresses = _resolve_within(resolver, target.host, target.port, deadline.check(url))
+        except TimeoutError as exc:
+            raise FetchTimeout(f"resolving {target.host} timed out", url=url) from exc
         except (OSError, UnicodeError) as exc:
             raise FetchUnreachable(
                 f"host {target.host} does not resolve", url=url, code="dns"
@@ -412,7 +439,7 @@ def fetch(
     current_url = url
     target = _parse(current_url, policy)
     while True:
-        addresses = _resolve_checked(target, policy, resolver, current_url)
+        addresses = _resolve_checked(target, policy, resolver, current_url, deadline)
         status, response_headers, body, address = _one_hop(
             target,
             addresses,

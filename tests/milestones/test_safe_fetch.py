@@ -8,6 +8,7 @@ tests assert the server saw nothing.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import ssl
 import subprocess
 import time
@@ -364,3 +365,29 @@ def test_a_redirect_from_https_down_to_http_is_refused(tls_server, server, certi
         fetch(f"https://evidence.example.com:{tls_server.port}/go", policy=policy, resolver=resolve)
     assert refused.value.code == "https_downgrade"
     assert server.requests == []
+
+
+def test_a_stalled_dns_answer_is_bounded_by_the_time_limit():
+    def stalled(host: str, port: int) -> list[str]:
+        time.sleep(3)
+        return ["93.184.215.14"]
+
+    started = time.monotonic()
+    with pytest.raises(FetchTimeout):
+        fetch(
+            "https://slow-dns.example.com/",
+            policy=replace(PRODUCTION, timeout=0.3),
+            resolver=stalled,
+        )
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_name_that_does_not_resolve_is_unreachable_not_refused(local_policy):
+    """NXDOMAIN may be a passing outage: reported as unreachable (retried), not refused."""
+
+    def nxdomain(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    with pytest.raises(FetchUnreachable) as failed:
+        fetch("http://no-such-host.invalid/", policy=local_policy, resolver=nxdomain)
+    assert failed.value.code == "dns"
