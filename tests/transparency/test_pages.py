@@ -174,3 +174,12 @@ def test_a_draw_that_favoured_early_applicants_is_flagged(client, db):
         "fairness_tests"
     ]
     assert test[0]["p_value"] < 0.01
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_pages_work_before_anything_happened(client, db, language):
+    dashboard = client.get(f"/{language}/transparency/")
+    assert dashboard.status_code == 200
+    assert client.get(f"/{language}/transparency/grants/").status_code == 200
+    assert client.get(f"/{language}/transparency/figures/by_city.csv").status_code == 200
+    assert client.get("/api/transparency/figures/").json()["tables"]["funnel"][0]["count"] == 0
