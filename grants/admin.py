@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.db.models import Q, Sum
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -202,18 +203,15 @@ class GrantAdmin(admin.ModelAdmin):
         if not round_code:
             return TemplateResponse(request, "grants/admin/allocate.html", context)
         round = get_object_or_404(Round, code=round_code)
-        proposal = services.grants_allocation_propose(round=round)
         if request.method == "POST" and request.POST.get("confirm") == "yes":
-            chosen = [
-                (p.entry.pk, p.capacity.pk, p.amount)
-                for p in proposal
-                if p.capacity is not None and f"entry-{p.entry.pk}" in request.POST
-            ]
+            # Create exactly what was shown and ticked ("entry:capacity:amount"), not a fresh
+            # proposal: if the room went meanwhile the ledger refuses and nothing is created.
             try:
+                chosen = [_parse_choice(value) for value in request.POST.getlist("choice")]
                 created = services.grants_allocate_confirmed(
                     round=round, choices=chosen, actor=request.user
                 )
-            except CapacityExceeded as exc:
+            except (CapacityExceeded, IntegrityError, ValueError, services.GrantError) as exc:
                 message = _(
                     "Capacity changed meanwhile (%(detail)s); nothing was created. "
                     "Review the new proposal."
@@ -224,6 +222,7 @@ class GrantAdmin(admin.ModelAdmin):
                 )
             messages.success(request, _("%(count)d grants offered.") % {"count": len(created)})
             return HttpResponseRedirect(reverse("admin:grants_grant_changelist"))
+        proposal = services.grants_allocation_propose(round=round)
         context.update({"round": round, "proposal": proposal})
         return TemplateResponse(request, "grants/admin/allocate.html", context)
 
@@ -276,6 +275,11 @@ class GrantAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "grants/admin/grant_form.html", context)
+
+
+def _parse_choice(value: str) -> tuple[int, int, Decimal]:
+    entry_id, capacity_id, amount = value.split(":")
+    return int(entry_id), int(capacity_id), Decimal(amount)
 
 
 def _released_q() -> Q:

@@ -124,7 +124,7 @@ def outbox_event_record(
         centers = {grant.center_id} if grant is not None else set()
         centers |= {center.pk for center in also_centers}
         endpoints = WebhookEndpoint.objects.filter(center_id__in=centers)
-    WebhookDelivery.objects.bulk_create(
+    deliveries = WebhookDelivery.objects.bulk_create(
         [
             WebhookDelivery(
                 event=event,
@@ -137,7 +137,8 @@ def outbox_event_record(
             for endpoint in endpoints
         ]
     )
-    _nudge(event.pk)
+    if deliveries:
+        _nudge(event.pk)
     return event
 
 
@@ -348,9 +349,13 @@ def grants_allocate_confirmed(
     created = []
     with transaction.atomic():
         for entry_id, capacity_id, amount in choices:
-            entry = DrawEntry.objects.select_related("application").get(
-                pk=entry_id, draw__round=round
+            entry = (
+                DrawEntry.objects.select_related("application")
+                .filter(pk=entry_id, draw__round=round, outcome=DrawEntry.Outcome.WINNER)
+                .first()
             )
+            if entry is None:
+                raise GrantError("An entrant in this proposal is no longer a winner.")
             capacity = CenterCapacity.objects.select_related("gpu_type__center").get(
                 pk=capacity_id, round=round
             )

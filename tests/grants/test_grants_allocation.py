@@ -166,10 +166,12 @@ def test_allocators_see_the_proposal_and_create_grants_on_confirm(client, alloca
     html = page.content.decode()
     assert "Confirm and create the grants" in html
     assert Grant.objects.count() == 0  # a proposal writes nothing
-    entries = [p.entry.pk for p in grants_allocation_propose(round=round_)]
+    proposal = grants_allocation_propose(round=round_)
+    shown = [f"{p.entry.pk}:{p.capacity.pk}:{p.amount}" for p in proposal]
+    assert all(f'value="{choice}"' in html for choice in shown)
     response = client.post(
         "/en/admin/grants/grant/allocate/",
-        {"round": round_.code, "confirm": "yes", **{f"entry-{pk}": "on" for pk in entries[:2]}},
+        {"round": round_.code, "confirm": "yes", "choice": shown[:2]},
     )
     assert response.status_code == 302
     assert Grant.objects.count() == 2
@@ -177,6 +179,22 @@ def test_allocators_see_the_proposal_and_create_grants_on_confirm(client, alloca
     from core.models import AuditEvent
 
     assert AuditEvent.objects.filter(action="grant.allocated", actor=allocator).count() == 2
+
+
+def test_confirming_a_stale_proposal_creates_nothing(client, allocator, drawn_round):
+    """Two allocators confirm the same proposal: the second finds the seats taken and the
+    page says so; nothing is created twice."""
+    round_, _, _ = drawn_round
+    client.force_login(allocator)
+    shown = [
+        f"{p.entry.pk}:{p.capacity.pk}:{p.amount}" for p in grants_allocation_propose(round=round_)
+    ]
+    form = {"round": round_.code, "confirm": "yes", "choice": shown}
+    client.post("/en/admin/grants/grant/allocate/", form)
+    assert Grant.objects.count() == 3
+    response = client.post("/en/admin/grants/grant/allocate/", form, follow=True)
+    assert "nothing was created" in response.content.decode()
+    assert Grant.objects.count() == 3
 
 
 def test_staff_outside_allocators_cannot_allocate(client, django_user_model, drawn_round):
