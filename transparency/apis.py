@@ -122,7 +122,23 @@ class DailyRowSerializer(serializers.Serializer):
     applications = serializers.IntegerField()
 
 
+class ScopeRowSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="all, program:<code> or round:<code>")
+    label = serializers.CharField()
+    received = serializers.IntegerField()
+    eligible = serializers.IntegerField()
+    drawn = serializers.IntegerField()
+    granted = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    offered = serializers.FloatField(help_text="GPU-hours.")
+    allocated = serializers.FloatField(help_text="GPU-hours.")
+    released = serializers.FloatField(help_text="GPU-hours.")
+    used = serializers.FloatField(help_text="GPU-hours.")
+    returned = serializers.FloatField(help_text="GPU-hours.")
+
+
 class TablesSerializer(serializers.Serializer):
+    programs_and_rounds = ScopeRowSerializer(many=True)
     funnel = FunnelRowSerializer(many=True)
     compute = ComputeRowSerializer(many=True)
     by_city = BreakdownRowSerializer(many=True)

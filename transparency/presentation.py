@@ -17,6 +17,7 @@ from applications.models import Application
 from .selectors import ALL, DIMENSIONS, GPU_HOURS, UNITS
 
 SCOPE_TABLES = (
+    "programs_and_rounds",
     "funnel",
     "compute",
     *(f"by_{name}" for name in DIMENSIONS),
@@ -28,6 +29,20 @@ DRAW_TABLES = ("fairness_strata", "fairness_days", "fairness_tests", "applicatio
 TABLES = (*SCOPE_TABLES, *DRAW_TABLES)
 
 COLUMNS: dict[str, tuple[str, ...]] = {
+    "programs_and_rounds": (
+        "key",
+        "label",
+        "received",
+        "eligible",
+        "drawn",
+        "granted",
+        "accepted",
+        "offered",
+        "allocated",
+        "released",
+        "used",
+        "returned",
+    ),
     "funnel": ("stage", "label", "count"),
     "compute": ("unit", "offered", "allocated", "released", "used", "returned"),
     **{
@@ -216,6 +231,26 @@ def table(figures: dict[str, Any], scope: str, name: str) -> list[dict[str, Any]
     """One named table for one scope, as rows under the stable columns of ``COLUMNS``."""
     data = figures["scopes"].get(scope) or figures["scopes"][ALL]
     rounds = set(scope_round_codes(figures, scope))
+    if name == "programs_and_rounds":
+        # The chosen scope first, then each program and round inside it.
+        inside = [scope] + [
+            key
+            for key, _label in scope_choices(figures)
+            if key != scope
+            and key != ALL
+            and (scope == ALL or (key.startswith("round:") and key.partition(":")[2] in rounds))
+        ]
+        labels = dict(scope_choices(figures))
+        return [
+            {
+                "key": key,
+                "label": labels.get(key, key).lstrip("— "),
+                **figures["scopes"][key]["funnel"],
+                **figures["scopes"][key]["compute"][GPU_HOURS],
+            }
+            for key in inside
+            if key in figures["scopes"]
+        ]
     if name == "funnel":
         labels = funnel_labels()
         return [

@@ -76,6 +76,7 @@ def _sections(figures: dict[str, Any], scope: str) -> dict[str, Any]:
     gpu = next(row for row in compute if row["unit"] == GPU_HOURS)
     compute_labels = presentation.compute_labels()
     sections: dict[str, Any] = {
+        "overview": table(figures, scope, "programs_and_rounds"),
         "funnel": {
             "rows": funnel,
             "chart": _svg(

@@ -98,3 +98,18 @@ def test_tables_have_stable_columns_and_labels_in_the_readers_language(scenario,
                 assert set(COLUMNS[name]) <= set(row), name
         cities = {row["key"]: row["label"] for row in table(figures, "all", "by_city")}
     assert cities["wuhan"] == ("Wuhan" if language == "en" else "武汉")
+
+
+def test_programs_and_rounds_overview_lists_each_scope_with_its_figures(scenario):
+    from django.utils import translation
+
+    figures = figures_compute()
+    with translation.override("en"):
+        rows = table(figures, "all", "programs_and_rounds")
+        inside_round = table(figures, "round:wuhan-2026-1", "programs_and_rounds")
+    keys = [row["key"] for row in rows]
+    assert keys == ["all", "program:wuhan", "round:wuhan-2026-1"]
+    assert rows[0]["label"] == "All programs and rounds"
+    assert rows[2]["received"] == 4
+    assert rows[2]["allocated"] == 3000
+    assert [row["key"] for row in inside_round] == ["round:wuhan-2026-1"]
