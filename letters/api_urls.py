@@ -1,2 +1,9 @@
+from django.urls import path
+
+from letters import apis
+
 app_name = "letters_api"
-urlpatterns: list = []
+urlpatterns = [
+    path("letters/", apis.LetterHashApi.as_view(), name="by_sha256"),
+    path("letters/<str:code>/", apis.LetterVerifyApi.as_view(), name="by_code"),
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pytest
@@ -241,3 +242,32 @@ def test_staff_download_from_admin(client, django_user_model, django_capture_on_
     assert b"".join(response.streaming_content) == pdf_of(letter)
     changelist = client.get(reverse("admin:letters_grantletter_changelist")).content.decode()
     assert letter.verification_code in changelist
+
+
+def test_api_by_code_reports_state_hashes_and_the_current_version(
+    client, django_capture_on_commit_callbacks
+):
+    grant = make_grant()
+    first = issue(grant, django_capture_on_commit_callbacks)
+    grant.version, grant.status = 2, "revoked"
+    grant.save()
+    second = issue(grant, django_capture_on_commit_callbacks)
+    response = client.get(f"/api/letters/{first.verification_code.lower()}/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["letter"]["sha256"] == first.sha256
+    assert body["letter"]["state"] == "revoked"
+    assert body["letter"]["content_sha256"] == first.content_sha256
+    assert body["current"]["version"] == 2
+    assert body["current"]["sha256"] == second.sha256
+    assert body["grant_revoked"] is True
+    assert client.get("/api/letters/K7QM-4XPR-9HTD/").status_code == 404
+
+
+def test_api_by_sha256_finds_the_issued_version_only(client, django_capture_on_commit_callbacks):
+    letter = issue(make_grant(), django_capture_on_commit_callbacks)
+    found = client.get("/api/letters/", {"sha256": letter.sha256.upper()}).json()
+    assert [(item["grant_id"], item["version"]) for item in found] == [(f"G-{letter.grant_id}", 1)]
+    tampered = hashlib.sha256(pdf_of(letter) + b"\n").hexdigest()
+    assert client.get("/api/letters/", {"sha256": tampered}).json() == []
+    assert client.get("/api/letters/", {"sha256": "not-a-hash"}).status_code == 400
