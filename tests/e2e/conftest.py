@@ -18,8 +18,8 @@ import pytest
 # refuses to run there unless told the calls are deliberate and synchronous.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from axe_playwright_python.base import AXE_SCRIPT
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -39,7 +39,8 @@ DESKTOP = {"width": 1280, "height": 900}
 # Fail fast: a local page that takes 10 s to answer is a failure, not a wait.
 TIMEOUT_MS = 10_000
 
-_axe = Axe()
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+expect.set_options(timeout=TIMEOUT_MS)
 # Contexts made with JavaScript off. axe-core cannot run in them (its promises wait on timers
 # that never fire, so page.evaluate would hang); see assert_accessible.
 _SCRIPTLESS: "weakref.WeakSet[BrowserContext]" = weakref.WeakSet()
@@ -97,6 +98,7 @@ def new_page(browser: Browser, live_server, transactional_db) -> Iterator[Callab
             viewport={"width": width, "height": DESKTOP["height"]},
         )
         context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(AXE_SCRIPT)
         contexts.append(context)
         if not java_script:
             _SCRIPTLESS.add(context)
@@ -118,11 +120,13 @@ def _fresh_rate_limits():
 
 
 def axe_violations(page: Page) -> list[dict]:
-    results = _axe.run(
-        page,
-        options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]},
+    """axe-core's violations for the page (axe is added to each document by an init script in
+    the contexts made here, and injected on the spot anywhere else)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    return page.evaluate(
+        "options => axe.run(document, options).then(r => r.violations)", AXE_OPTIONS
     )
-    return results.response["violations"]
 
 
 def describe_violations(violations: list[dict]) -> str:
