@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from applications.services import status_link_for
 from lottery import services as lottery_services
 from lottery.models import Draw
 from tests.factories import ApplicationFactory, CenterFactory, RoundFactory
@@ -94,6 +95,11 @@ def test_draw_pages(new_page, completed_draw, language, width):
     expect(found).to_contain_text(entry.reference)
     expect(found).to_contain_text(entry.ticket)
     check_page(page, language=language)
+    # That founder's private status page gives the same rank and links back to the public draw.
+    page.goto(status_link_for(entry.application))
+    check_page(page, language=entry.application.language)
+    page.locator(f"main a[href*='/draws/{completed_draw.draw_id}/']").click()
+    expect(page.locator("main [role=status]")).to_contain_text(entry.ticket)
 
 
 @pytest.mark.parametrize(("language", "width"), LANGUAGES)
