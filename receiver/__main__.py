@@ -28,7 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", default="var/receiver.sqlite3", help="SQLite file (':memory:' for none)"
     )
     parser.add_argument(
-        "--tolerance", type=int, default=DEFAULT_TOLERANCE_SECONDS, help="timestamp tolerance, s"
+        "--tolerance",
+        type=int,
+        default=DEFAULT_TOLERANCE_SECONDS,
+        help="timestamp tolerance in seconds, at most 300 (the standardwebhooks library's own)",
     )
     parser.add_argument(
         "--no-control", action="store_true", help="disable the /_control failure endpoint"
@@ -58,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if not 0 < args.tolerance <= DEFAULT_TOLERANCE_SECONDS:
+        print("error: --tolerance must be between 1 and 300 seconds", file=sys.stderr)
+        return 2
     secrets = args.secret or os.environ.get("RECEIVER_SECRETS", "").split()
     if not secrets:
         print(
