@@ -11,3 +11,12 @@ def rounds_open() -> QuerySet[Round]:
 
 def application_by_reference(*, reference: str) -> Application | None:
     return Application.objects.filter(reference=reference.strip().upper()).first()
+
+
+def application_of_company(*, round: Round, uscc: str) -> Application | None:
+    """The company's application in this round, if it has applied (one per company per round)."""
+    return Application.objects.filter(round=round, uscc=uscc).select_related("round").first()
+
+
+def application_by_id(*, application_id: int) -> Application | None:
+    return Application.objects.filter(pk=application_id).first()

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from .forms import HONEYPOT_FIELD, ApplicationForm, ResendLinkForm
 from .models import Application, Commitment
 from .ratelimit import rate_limit_exceeded, retry_after_seconds
+from .selectors import application_by_id, application_of_company
 from .services import (
     ApplicationError,
     DuplicateApplication,
@@ -186,9 +187,9 @@ def apply(request: HttpRequest) -> HttpResponse:
             return _too_many_requests(request)
         form = ApplicationForm(request.POST)
         if form.is_valid():
-            existing = Application.objects.filter(
+            existing = application_of_company(
                 round=form.cleaned_data["round"], uscc=form.cleaned_data["uscc"]
-            ).first()
+            )
             if existing is not None:
                 return _duplicate(request, existing)
             _pending_store(request, request.POST)
@@ -253,7 +254,7 @@ def check(request: HttpRequest) -> HttpResponse:
 def duplicate_resend(request: HttpRequest) -> HttpResponse:
     """Send the status link of the company's existing application to the address on file."""
     application_id = request.session.pop(DUPLICATE_SESSION_KEY, None)
-    application = Application.objects.filter(pk=application_id).first() if application_id else None
+    application = application_by_id(application_id=application_id) if application_id else None
     if application is not None:
         if rate_limit_exceeded(
             request=request, scope="resend", limit=settings.APPLICATION_RATE_LIMIT_PER_HOUR
