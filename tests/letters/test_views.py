@@ -66,10 +66,13 @@ def test_code_shows_the_grant_summary_current_version_and_its_sha256(
     assert "2026年12月1日" in page
     assert 'data-state="current"' in page
     assert "这是该资助现行有效的通知书" in page
+    assert "公开发布模型权重" in page  # the tranche schedule, milestone by milestone
+    assert "2027年4月30日" in page
 
     english = client.get(verify_url("en"), {"code": letter.verification_code}).content.decode()
     assert "This is the current letter for this grant." in english
     assert "1 December 2026" in english
+    assert "Open-source model weights published" in english
     assert letter.sha256 in english
 
 
