@@ -143,7 +143,9 @@ def column_chart(
         f'<line x1="{left}" y1="{top + plot_height}" x2="{width - right}" '
         f'y2="{top + plot_height}" stroke="{AXIS}"/>'
     )
-    for fraction in (0.5, 1.0):
+    # Gridlines at whole numbers: the top value and, when there is room, about half of it.
+    ticks = {float(peak)} | ({float(round(peak / 2))} if peak >= 4 else set())
+    for fraction in sorted(tick / peak for tick in ticks):
         y = top + plot_height * (1 - fraction)
         parts.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
@@ -151,7 +153,7 @@ def column_chart(
         )
         parts.append(
             f'<text x="{left - 6}" y="{y + 5:.1f}" font-size="12" text-anchor="end" '
-            f'fill="{TEXT}">{_number(round(peak * fraction, 1), False)}</text>'
+            f'fill="{TEXT}">{_number(round(peak * fraction), False)}</text>'
         )
     named = {0, len(values) // 2, len(values) - 1}
     for index, value in enumerate(values):

@@ -282,6 +282,7 @@ def _sections(figures: dict[str, Any], scope: str) -> dict[str, Any]:
                         % {"total": sum(p["applications"] for p in points)},
                         labels=[p["day"] for p in points],
                         values=[p["applications"] for p in points],
+                        width=SIDE_BY_SIDE_WIDTH,
                     )
                 ),
             }
