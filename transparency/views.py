@@ -331,8 +331,16 @@ def _csv_download(header: list[str], rows: list[list[Any]], filename: str) -> Ht
     response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([_cell(value) for value in row] for row in rows)
     return response
+
+
+def _cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula (a company named "=HYPERLINK(…)") is written
+    with a leading apostrophe, as OWASP advises for CSV downloads; numbers stay numbers."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 @require_GET

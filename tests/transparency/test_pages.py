@@ -183,3 +183,19 @@ def test_pages_work_before_anything_happened(client, db, language):
     assert client.get(f"/{language}/transparency/grants/").status_code == 200
     assert client.get(f"/{language}/transparency/figures/by_city.csv").status_code == 200
     assert client.get("/api/transparency/figures/").json()["tables"]["funnel"][0]["count"] == 0
+
+
+def test_register_csv_does_not_let_a_company_name_run_as_a_spreadsheet_formula(client, scenario):
+    a1 = scenario["apps"][0]
+    a1.company_legal_name = '=HYPERLINK("http://evil.example","click")'
+    a1.save()
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get("/en/transparency/grants.csv").content.decode("utf-8-sig"))
+        )
+    )
+    names = {row["company"] for row in rows}
+    assert "'" + a1.company_legal_name in names
+    # The JSON keeps the name exactly as registered.
+    results = client.get("/en/transparency/grants.json").json()["results"]
+    assert a1.company_legal_name in {row["company"] for row in results}
