@@ -83,6 +83,8 @@ def main() -> int:
 
     total = sum(len(values) for values in timings.values())
     print(f"letters rendered: {total} in {wall:.2f} s -> {total / wall:.2f} letters/s (warm)")
+    cpu_total = sum(sum(values) for values in cpu.values())
+    print(f"per CPU core (CPU time only): {total / cpu_total:.2f} letters/s")
     for name, values in timings.items():
         print(
             f"{name:>11}: median {statistics.median(values) * 1000:7.1f} ms, "
