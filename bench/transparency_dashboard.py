@@ -371,6 +371,7 @@ def main() -> None:
     warm_ms = timed(dashboard, options.repeat * 4)
     register_ms = timed(lambda: client.get("/en/transparency/grants/?page=3"), options.repeat)
     api_ms = timed(lambda: client.get("/api/transparency/figures/"), options.repeat * 4)
+    register_csv_ms = timed(lambda: client.get("/en/transparency/grants.csv"), 1)
 
     cold_median = statistics.median(cold_ms)
     warm_median = statistics.median(warm_ms)
@@ -386,6 +387,7 @@ def main() -> None:
     )
     print(f"register page 3 (50 grants):       median {statistics.median(register_ms):8.1f} ms")
     print(f"figures API, warm:                 median {statistics.median(api_ms):8.1f} ms")
+    print(f"register CSV, every grant:                {register_csv_ms[0]:8.1f} ms")
     if not given:
         shutil.rmtree(os.environ["SUANLI_VAR_DIR"], ignore_errors=True)
 
