@@ -116,8 +116,8 @@ def _postgres(column_cast=lambda c: c):
         BEGIN
           IF EXISTS (SELECT 1 FROM inserted i
                      LEFT JOIN applications_application a ON a.id = i.application_id
-                     WHERE a.id IS NULL) THEN
-            RAISE EXCEPTION 'suanli: a draw entry must belong to an existing application'
+                     WHERE a.id IS NULL OR a.reference <> i.reference) THEN
+            RAISE EXCEPTION 'suanli: a draw entry must belong to an existing application, by its reference'
               USING ERRCODE = 'foreign_key_violation';
           END IF;
           IF EXISTS (SELECT 1 FROM (SELECT DISTINCT draw_id FROM inserted) i
@@ -188,7 +188,8 @@ def _sqlite():
         "WHEN (SELECT state FROM lottery_draw WHERE id = NEW.draw_id) = 'completed' "
         "BEGIN SELECT RAISE(ABORT, 'suanli: no entry can be added to a completed draw'); END;",
         "CREATE TRIGGER IF NOT EXISTS lottery_entry_parent_guard BEFORE INSERT ON lottery_drawentry "
-        "WHEN NOT EXISTS (SELECT 1 FROM applications_application WHERE id = NEW.application_id) "
+        "WHEN NOT EXISTS (SELECT 1 FROM applications_application "
+        "WHERE id = NEW.application_id AND reference = NEW.reference) "
         "OR NOT EXISTS (SELECT 1 FROM lottery_draw WHERE id = NEW.draw_id) "
         "BEGIN SELECT RAISE(ABORT, 'suanli: a draw entry must belong to an existing "
         "application and draw'); END;",

@@ -155,7 +155,9 @@ class DrawEntry(models.Model):
         constraints = [
             # One result set per draw: a second run cannot insert another rank 1.
             models.UniqueConstraint(fields=["draw", "rank"], name="draw_entry_rank_once"),
-            models.UniqueConstraint(fields=["draw", "reference"], name="draw_entry_reference_once"),
+            # A reference is unique in its draw because each entry is one application (unique
+            # below) and the insert trigger checks the reference is that application's own:
+            # no second index over a million references is needed for that.
             models.CheckConstraint(condition=Q(rank__gte=1), name="draw_entry_rank_positive"),
             models.CheckConstraint(
                 condition=Q(drawn_outcome="winner", waitlist_position__isnull=True)

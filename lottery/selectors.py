@@ -78,7 +78,12 @@ def draw_results_page(*, draw: Draw, page: int, size: int) -> ResultsPage:
 
 
 def entry_find(*, draw: Draw, reference: str) -> DrawEntry | None:
-    return DrawEntry.objects.filter(draw=draw, reference=reference.strip().upper()).first()
+    """By the application's unique reference index, then the entry's unique application."""
+    return (
+        DrawEntry.objects.filter(draw=draw, application__reference=reference.strip().upper())
+        .select_related(None)
+        .first()
+    )
 
 
 def entrant_listed(*, draw: Draw, reference: str) -> str | None:

@@ -792,7 +792,7 @@ def _promote(
     )
     if pick is None:
         return None
-    promoted = entries.select_for_update().get(reference=pick[0])
+    promoted = entries.select_for_update(of=("self",)).get(application__reference=pick[0])
     promoted.outcome = DrawEntry.Outcome.WINNER
     promoted.promoted_at = now
     promoted.save(update_fields=["outcome", "promoted_at"])

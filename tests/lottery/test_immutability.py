@@ -74,13 +74,14 @@ def test_no_entry_can_be_added_to_a_completed_draw(completed):
 def test_a_second_result_set_collides_with_the_first(completed):
     """Even with the state check bypassed, rank 1 of the draw is taken."""
     entry = DrawEntry.objects.get(draw=completed, rank=1)
+    application = ApplicationFactory(round=completed.round)
     with pytest.raises(IntegrityError), transaction.atomic():
         DrawEntry.objects.bulk_create(
             [
                 DrawEntry(
                     draw=completed,
-                    application=ApplicationFactory(round=completed.round),
-                    reference=entry.reference + "X",
+                    application=application,
+                    reference=application.reference,
                     stratum="",
                     ticket=entry.ticket,
                     rank=1,
@@ -132,15 +133,20 @@ def test_an_entry_must_point_at_an_existing_application_and_draw():
     draw = services.draw_announce(
         round=round_, beacon_source="declared", beacon_description="x", now=round_.opens_at
     )
-    for draw_id, application_id in [(draw.pk, 987654), (987654, None)]:
-        application_id = application_id or ApplicationFactory(round=round_).pk
+    real = ApplicationFactory(round=round_)
+    other = ApplicationFactory(round=round_)
+    for draw_id, application_id, reference in [
+        (draw.pk, 987654, "ORPHAN-1"),  # no such application
+        (987654, real.pk, real.reference),  # no such draw
+        (draw.pk, real.pk, other.reference),  # another application's reference
+    ]:
         with pytest.raises(IntegrityError, match="suanli"), transaction.atomic():
             DrawEntry.objects.bulk_create(
                 [
                     DrawEntry(
                         draw_id=draw_id,
                         application_id=application_id,
-                        reference="ORPHAN-1",
+                        reference=reference,
                         stratum="",
                         ticket="0" * 64,
                         rank=1,
