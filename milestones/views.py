@@ -10,17 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from applications.services import status_token_read
+from core.http import private_page
 
 from .forms import EvidenceForm
 from .selectors import milestone_for_founder
 from .services import MilestoneError, milestone_evidence_submit
-
-
-def _token_page(response: HttpResponse) -> HttpResponse:
-    # The token is in the URL: never leak it to the sites the founder links to.
-    response["Referrer-Policy"] = "no-referrer"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _over_submission_limit(milestone_id: int) -> bool:
@@ -39,11 +33,11 @@ def _over_submission_limit(milestone_id: int) -> bool:
 def evidence_submit(request: HttpRequest, token: str, milestone_id: int) -> HttpResponse:
     application = status_token_read(token)
     if application is None:
-        return _token_page(render(request, "applications/status_link_invalid.html", status=404))
+        return private_page(render(request, "applications/status_link_invalid.html", status=404))
     milestone = milestone_for_founder(application=application, milestone_id=milestone_id)
     status_url = reverse("applications:status", kwargs={"token": token})
     if milestone is None or not milestone.accepts_evidence:
-        return _token_page(redirect(f"{status_url}#milestones"))
+        return private_page(redirect(f"{status_url}#milestones"))
     form = EvidenceForm(request.POST or None, initial={"evidence_url": milestone.evidence_url})
     status = 200
     if request.method == "POST":
@@ -66,9 +60,9 @@ def evidence_submit(request: HttpRequest, token: str, milestone_id: int) -> Http
                         request,
                         _("Thank you. We are checking your evidence and will update this page."),
                     )
-                    return _token_page(redirect(f"{status_url}#milestone-{milestone.pk}"))
+                    return private_page(redirect(f"{status_url}#milestone-{milestone.pk}"))
         status = 400
-    return _token_page(
+    return private_page(
         render(
             request,
             "milestones/evidence_form.html",
