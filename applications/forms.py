@@ -87,9 +87,6 @@ class GovukForm(forms.Form):
     bound_field_class = GovukBoundField
     # Validation happens on the server; browser pop-ups would pre-empt the error summary.
     use_required_attribute = False
-    # Django's own "This field is required." is replaced field by field with a message that
-    # says what to do; this is only the fallback.
-    default_error_messages = {"required": _("This field is required.")}
 
     def error_list(self) -> list[tuple[str, str]]:
         """(input id, message) for the error summary, in the order the fields appear."""
