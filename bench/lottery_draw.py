@@ -71,9 +71,12 @@ def phase_draw(n: int, record_path: str) -> dict:
 
     floor_before = floor_seconds(n)
     data = draw_input(n)
-    start = time.perf_counter()
-    result = run_draw(data)
-    draw_seconds = time.perf_counter() - start
+    # The machine may be shared: the best of three runs is the least disturbed one.
+    draw_seconds = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        result = run_draw(data)
+        draw_seconds = min(draw_seconds, time.perf_counter() - start)
     start = time.perf_counter()
     refs = sorted(data.refs)
     strata_of = dict(zip(data.refs, data.strata, strict=True))
@@ -92,7 +95,7 @@ def phase_draw(n: int, record_path: str) -> dict:
     Path(record_path).write_text(text)
     record_seconds = time.perf_counter() - start
     return {
-        "floor": (floor_before + floor_seconds(n)) / 2,
+        "floor": min(floor_before, floor_seconds(n)),
         "draw": draw_seconds,
         "record": record_seconds,
         "record_mb": len(text) / 1e6,
@@ -107,14 +110,16 @@ def phase_verify(record_path: str, n: int) -> dict:
     start = time.perf_counter()
     record = json.loads(Path(record_path).read_bytes())
     load_seconds = time.perf_counter() - start
-    report = verifier.Report(100)
-    start = time.perf_counter()
-    verifier.verify(record, report)
-    check_seconds = time.perf_counter() - start
+    check_seconds = float("inf")
+    for _ in range(3):
+        report = verifier.Report(100)
+        start = time.perf_counter()
+        verifier.verify(record, report)
+        check_seconds = min(check_seconds, time.perf_counter() - start)
     if report.total:
         raise SystemExit(f"verifier found mismatches: {report.problems[:3]}")
     return {
-        "floor": (floor_before + floor_seconds(n)) / 2,
+        "floor": min(floor_before, floor_seconds(n)),
         "load": load_seconds,
         "check": check_seconds,
         "rss": max_rss_mb(),
@@ -164,8 +169,8 @@ def main() -> None:
         if completed.returncode != 0:
             raise SystemExit(f"verifier failed: {completed.stdout[-500:]}")
 
-    # The machine may be shared: each time is compared with a floor measured in the same
-    # process just before and after it, not only once at the start.
+    # The machine may be shared: each time is compared with the best of two floors measured
+    # in the same process just before and after it (best of three runs for draw and check).
     def row(name: str, seconds: float, floor: float, target: str = "") -> None:
         print(f"{name:<44} {seconds:8.3f} s  {seconds / floor:6.2f}x floor {floor:.3f} s  {target}")
 
