@@ -408,3 +408,21 @@ def test_beat_does_not_refetch_a_round_that_failed_verification(settings):
     _, draw = _frozen_drand_draw()
     Draw.objects.filter(pk=draw.pk).update(beacon_problem="BLS signature does not verify")
     assert services.draws_advance(now=CLOSE_PLUS(hours=1))["beacon"] == 0
+
+
+def test_digest_emails_go_out_in_batches_and_never_twice(settings):
+    settings.LOTTERY_NOTIFY_BATCH = 3
+    round_ = make_round()
+    applications = add_entrants(round_, 7)
+    draw = services.draw_announce(round=round_, now=round_.opens_at)
+    services.draw_freeze(draw=draw, now=round_.closes_at)
+    draw.refresh_from_db()
+    cursor, batches = 0, 0
+    while cursor is not None:
+        cursor = services.draw_entrants_notify(draw=draw, start=cursor)
+        batches += 1
+    assert batches == 3
+    sent = Notification.objects.filter(kind="draw_entrants_digest")
+    assert sorted(sent.values_list("to_email", flat=True)) == sorted(a.email for a in applications)
+    assert services.draw_entrants_notify(draw=draw, start=0) == 3  # a retried batch...
+    assert sent.count() == 7  # ...sends nothing twice
