@@ -90,7 +90,9 @@ def grant_payload(grant: Grant) -> dict[str, Any]:
 def _nudge(event_id: int) -> None:
     from .tasks import webhooks_deliver_event_task
 
-    transaction.on_commit(lambda: webhooks_deliver_event_task.delay(event_id))
+    # robust: with the broker down the change still stands and the periodic sweep (or the next
+    # nudge) delivers the event later; an enqueue failure must not turn into an error page.
+    transaction.on_commit(lambda: webhooks_deliver_event_task.delay(event_id), robust=True)
 
 
 def outbox_event_record(
@@ -1068,7 +1070,7 @@ def deliveries_resume_for_endpoint(*, endpoint: WebhookEndpoint) -> int:
     # Several sweeps at once so every worker process helps drain the backlog; SKIP LOCKED
     # keeps them on different rows.
     for _ in range(settings.WEBHOOK_SWEEP_FANOUT):
-        transaction.on_commit(webhooks_sweep_task.delay)
+        transaction.on_commit(webhooks_sweep_task.delay, robust=True)
     return updated
 
 

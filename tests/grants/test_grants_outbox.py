@@ -90,3 +90,27 @@ def test_payload_carries_the_whole_state_as_decimal_strings(capacity, endpoint):
     assert data["status"] == "active"
     assert data["tranche"] == {"number": 1, "amount": "400.00"}
     assert len(event.body.encode()) < 20 * 1024
+
+
+@pytest.mark.django_db(transaction=True)
+def test_broker_outage_at_commit_keeps_the_event_for_the_sweep():
+    """If the nudge cannot be queued (the broker is down: a Redis port nobody listens on),
+    the change still commits with its event pending in the database, for the sweep."""
+    from centers.models import WebhookEndpoint
+    from grants.services import endpoint_ping
+    from portal.celery import app
+    from tests.factories import CenterFactory
+
+    endpoint = WebhookEndpoint.objects.create(center=CenterFactory(), url="http://127.0.0.1:9/")
+    saved = (app.conf.task_always_eager, app.conf.broker_url, app.conf.task_publish_retry)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    app.conf.task_publish_retry = False
+    app._pool = None
+    try:
+        event = endpoint_ping(endpoint=endpoint, actor=None)
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url, app.conf.task_publish_retry = saved
+        app._pool = None
+    assert OutboxEvent.objects.filter(pk=event.pk).exists()
+    assert WebhookDelivery.objects.get(event=event).status == "pending"
