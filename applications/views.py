@@ -18,6 +18,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.http import private_page
+
 from .forms import HONEYPOT_FIELD, ApplicationForm, ResendLinkForm
 from .models import Application, Commitment
 from .ratelimit import rate_limit_exceeded, retry_after_seconds
@@ -73,18 +75,6 @@ def _pending_load(request: HttpRequest) -> dict[str, Any] | None:
     except signing.BadSignature:
         request.session.pop(PENDING_SESSION_KEY, None)
         return None
-
-
-def _token_page(response: HttpResponse) -> HttpResponse:
-    """Pages reached by a secret link: never leak the link to another site, never cache.
-
-    `same-origin` rather than `no-referrer`: under `no-referrer` browsers send `Origin: null`
-    with every form POST from the page (withdraw, accept a grant, submit evidence, switch
-    language), which Django's CSRF check rightly refuses. `same-origin` still sends no referrer
-    at all to any other site, which is what protects the link."""
-    response["Referrer-Policy"] = "same-origin"
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def _masked_email(address: str) -> str:
@@ -267,8 +257,8 @@ def duplicate_resend(request: HttpRequest) -> HttpResponse:
 def confirmation(request: HttpRequest, token: str) -> HttpResponse:
     application = status_token_read(token)
     if application is None:
-        return _token_page(render(request, "applications/status_link_invalid.html", status=404))
-    return _token_page(
+        return private_page(render(request, "applications/status_link_invalid.html", status=404))
+    return private_page(
         render(
             request,
             "applications/confirmation.html",
@@ -280,7 +270,7 @@ def confirmation(request: HttpRequest, token: str) -> HttpResponse:
 def receipt_pdf(request: HttpRequest, token: str) -> HttpResponse:
     application = status_token_read(token)
     if application is None:
-        return _token_page(render(request, "applications/status_link_invalid.html", status=404))
+        return private_page(render(request, "applications/status_link_invalid.html", status=404))
     from letters.rendering import render_pdf
 
     # The receipt is the same bytes every time (its date is the submission's), and a render
@@ -296,7 +286,7 @@ def receipt_pdf(request: HttpRequest, token: str) -> HttpResponse:
         cache.set(key, pdf, timeout=RECEIPT_CACHE_SECONDS)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{application.reference}.pdf"'
-    return _token_page(response)
+    return private_page(response)
 
 
 # --- status --------------------------------------------------------------------------------------
@@ -307,8 +297,8 @@ def _can_withdraw(application: Application) -> bool:
 def status(request: HttpRequest, token: str) -> HttpResponse:
     application = status_token_read(token)
     if application is None:
-        return _token_page(render(request, "applications/status_link_invalid.html", status=404))
-    return _token_page(
+        return private_page(render(request, "applications/status_link_invalid.html", status=404))
+    return private_page(
         render(
             request,
             "applications/status.html",
@@ -327,7 +317,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
 def withdraw(request: HttpRequest, token: str) -> HttpResponse:
     application = status_token_read(token)
     if application is None:
-        return _token_page(render(request, "applications/status_link_invalid.html", status=404))
+        return private_page(render(request, "applications/status_link_invalid.html", status=404))
     if request.method == "POST":
         try:
             application_withdraw(application=application)
@@ -340,7 +330,7 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("applications:status", token=token)
     if not _can_withdraw(application):
         return redirect("applications:status", token=token)
-    return _token_page(
+    return private_page(
         render(request, "applications/withdraw.html", {"application": application, "token": token})
     )
 
