@@ -135,9 +135,11 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             length = int(self.headers.get("Content-Length", ""))
         except ValueError:
+            self.close_connection = True  # the unread body would be taken for the next request
             self._json(HTTPStatus.LENGTH_REQUIRED, {"error": "Content-Length required"})
             return None
         if length < 0 or length > MAX_BODY_BYTES:
+            self.close_connection = True
             self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "body too large"})
             return None
         return self.rfile.read(length)
