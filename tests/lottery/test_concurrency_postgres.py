@@ -17,6 +17,13 @@ from tests.lottery.conftest import add_entrants, make_round
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _no_automatic_run(monkeypatch):
+    """Setting the beacon value enqueues the draw on commit (eagerly in tests): these tests
+    start the runs themselves."""
+    monkeypatch.setattr(services, "_enqueue_execute", lambda draw_pk: None)
+
+
 def _ready_draw(entrants=200, winners=20):
     if connection.vendor != "postgresql":
         pytest.fail("DATABASE_URL must point at PostgreSQL for this test")
@@ -27,7 +34,9 @@ def _ready_draw(entrants=200, winners=20):
     )
     services.draw_freeze(draw=draw, now=round_.closes_at)
     services.draw_declared_value_enter(draw=draw, value="4 8 15", actor=None, now=round_.closes_at)
-    return Draw.objects.get(pk=draw.pk)
+    ready = Draw.objects.get(pk=draw.pk)
+    assert ready.state == Draw.State.FROZEN and ready.has_beacon_value
+    return ready
 
 
 def test_two_concurrent_draw_executions_store_exactly_one_result_identical_to_the_verifier():
@@ -70,4 +79,63 @@ def test_a_real_worker_runs_the_draw_task(celery_worker_process):
     assert DrawEntry.objects.filter(draw=draw).count() == 50
     report = verifier.Report(0)
     verifier.verify(selectors.draw_record(draw=Draw.objects.get(pk=draw.pk)), report)
+    assert report.total == 0
+
+
+KILLED_WORKER = r"""
+import os, sys, time
+import django
+django.setup()
+from lottery import services
+from lottery.models import Draw
+
+def stall(**kwargs):
+    open(sys.argv[2], "w").write("inside")  # the COPY is done, the transaction still open
+    time.sleep(120)
+
+services._cross_check = stall
+services.draw_execute(draw=Draw.objects.get(pk=int(sys.argv[1])))
+"""
+
+
+def test_a_worker_killed_half_way_leaves_nothing_and_the_next_run_completes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, _database_url_for_test_db
+
+    draw = _ready_draw(entrants=300, winners=10)
+    marker = tmp_path / "inside"
+    script = tmp_path / "worker.py"
+    script.write_text(KILLED_WORKER)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.test",
+        "DATABASE_URL": _database_url_for_test_db(),
+        "PYTHONPATH": str(ROOT),
+    }
+    log = tmp_path / "worker.log"
+    with log.open("wb") as output:
+        worker = subprocess.Popen(
+            [sys.executable, str(script), str(draw.pk), str(marker)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(lambda: marker.exists() or worker.poll() is not None, timeout=60)
+        assert marker.exists(), (worker.returncode, log.read_text()[-3000:])
+        assert DrawEntry.objects.filter(draw=draw).count() == 0  # not visible before commit
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(30)
+    assert Draw.objects.get(pk=draw.pk).state == Draw.State.FROZEN
+    assert DrawEntry.objects.filter(draw=draw).count() == 0
+    completed = services.draw_execute(draw=draw)
+    assert completed.state == Draw.State.COMPLETED
+    assert DrawEntry.objects.filter(draw=draw).count() == 300
+    report = verifier.Report(0)
+    verifier.verify(selectors.draw_record(draw=completed), report)
     assert report.total == 0
