@@ -156,21 +156,37 @@ def assert_accessible(page: Page) -> None:
 def _axe_violations_of_scriptless(page: Page) -> list[dict]:
     html = re.sub(r"<script\b.*?</script\s*>", "", page.content(), flags=re.S | re.I)
     document_url = page.url.split("#", 1)[0]
-    browser = page.context.browser
-    assert browser is not None
-    twin_context = browser.new_context(viewport=page.viewport_size)
-    twin_context.set_default_timeout(TIMEOUT_MS)
+    twin = _twin_page(page)
+    twin.unroute_all()
+
+    def serve_snapshot(route: Route) -> None:
+        route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+
+    twin.route(lambda url: url.split("#", 1)[0] == document_url, serve_snapshot)
     try:
-        twin = twin_context.new_page()
-
-        def serve_snapshot(route: Route) -> None:
-            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
-
-        twin.route(lambda url: url.split("#", 1)[0] == document_url, serve_snapshot)
         twin.goto(page.url)
         return axe_violations(twin)
     finally:
-        twin_context.close()
+        twin.unroute_all()
+
+
+def _twin_page(page: Page) -> Page:
+    """One scripted page, kept for the browser's lifetime (a renderer start costs more than
+    the check), sized like the page it stands in for. It only ever shows served snapshots."""
+    browser = page.context.browser
+    assert browser is not None
+    twin = _twins.get(browser)
+    if twin is None or twin.is_closed():
+        twin_context = browser.new_context()
+        twin_context.set_default_timeout(TIMEOUT_MS)
+        twin = twin_context.new_page()
+        _twins[browser] = twin
+    if page.viewport_size:
+        twin.set_viewport_size(page.viewport_size)
+    return twin
+
+
+_twins: "weakref.WeakKeyDictionary[Browser, Page]" = weakref.WeakKeyDictionary()
 
 
 def assert_reflows(page: Page) -> None:
