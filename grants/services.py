@@ -967,17 +967,28 @@ def deliveries_send_due(
 ) -> int:
     """Send what is due, once each in this pass; after a success the same grant's next
     version for that endpoint follows at once. Returns the number of attempts made."""
-    handled: set[int] = set()
+    sent = 0
+    # Only deliveries that stayed pending can come due again within this pass; delivered ones
+    # leave the queue by themselves, so the exclusion list stays short on a big drain.
+    retry_later: set[int] = set()
     deadline = time.monotonic() + time_budget
     batch = settings.WEBHOOK_CLAIM_BATCH
+
+    def send(delivery_id: int) -> DeliveryAttempt | None:
+        nonlocal sent
+        sent += 1
+        attempt = delivery_send(delivery_id=delivery_id)
+        if attempt is None or not attempt.succeeded:
+            retry_later.add(delivery_id)
+        return attempt
+
     more = True
     while more and time.monotonic() < deadline:
-        ids = deliveries_claim(now=now, limit=batch, event_id=event_id, exclude=handled)
+        ids = deliveries_claim(now=now, limit=batch, event_id=event_id, exclude=retry_later)
         # An event's deliveries that fit in one claim need no second query.
         more = bool(ids) and (event_id is None or len(ids) == batch)
         for delivery_id in ids:
-            handled.add(delivery_id)
-            attempt = delivery_send(delivery_id=delivery_id)
+            attempt = send(delivery_id)
             while attempt is not None and attempt.succeeded and time.monotonic() < deadline:
                 delivery = attempt.delivery
                 if delivery.grant_id is None:
@@ -987,13 +998,12 @@ def deliveries_send_due(
                     limit=1,
                     endpoint_id=delivery.endpoint_id,
                     grant_id=delivery.grant_id,
-                    exclude=handled,
+                    exclude=retry_later,
                 )
                 if not follow:
                     break
-                handled.add(follow[0])
-                attempt = delivery_send(delivery_id=follow[0])
-    return len(handled)
+                attempt = send(follow[0])
+    return sent
 
 
 def deliveries_nudge(*, event_id: int) -> int:
