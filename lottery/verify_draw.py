@@ -140,10 +140,14 @@ def outcomes_of(strata_by_rank: list[str], k: int, quotas: dict) -> list[bool]:
     """Step 5 written as two explicit passes over the rank order."""
     chosen = [False] * len(strata_by_rank)
     taken: dict[str, int] = {}
+    unfilled = sum(reserved for reserved, _ in quotas.values())
     for i, s in enumerate(strata_by_rank):  # pass 1: reserved seats
+        if not unfilled:
+            break  # every reserved seat is taken: the rest of pass 1 selects nobody
         if quotas.get(s, (0, None))[0] > taken.get(s, 0):
             chosen[i] = True
             taken[s] = taken.get(s, 0) + 1
+            unfilled -= 1
     seats = sum(taken.values())
     for i, s in enumerate(strata_by_rank):  # pass 2: open seats
         if seats >= k:
@@ -363,9 +367,8 @@ def check_results(rec, report, k, quotas, refs, strata, seed):
     if len(results) != n:
         report.problem("results", f"results has {len(results)} rows for {n} entrants")
     stratum_of = dict(zip(refs, strata, strict=True))
-    # Every row names an entrant, once: with as many rows as entrants, that is a bijection.
-    hashable = set(map(type, r_refs)) <= {str}
-    if not hashable or len(set(r_refs)) != len(r_refs) or len(r_refs) != n:
+
+    def membership_problems() -> None:
         listed = {r for r in r_refs if isinstance(r, str)}
         for r in sorted(set(refs) - listed):
             report.problem("membership", f"entrant {r} has no result")
@@ -374,14 +377,15 @@ def check_results(rec, report, k, quotas, refs, strata, seed):
         for r in r_refs:
             if not isinstance(r, str):
                 report.problem("membership", f"result reference {r!r} is not a string")
-        if hashable and len(set(r_refs)) != len(r_refs):
+        if len(listed) != len([r for r in r_refs if isinstance(r, str)]):
             report.problem("membership", "a reference appears twice in results")
+
+    if not set(map(type, r_refs)) <= {str}:
+        membership_problems()
         return None
     want_strata = list(map(stratum_of.get, r_refs))
-    if None in want_strata:
-        for r in r_refs:
-            if r not in stratum_of:
-                report.problem("membership", f"result {r} is not an entrant")
+    if None in want_strata or len(r_refs) != n:
+        membership_problems()
         return None
     if r_strata != want_strata:
         for r, s in zip(r_refs, r_strata, strict=True):
@@ -402,6 +406,12 @@ def check_results(rec, report, k, quotas, refs, strata, seed):
         a < b or (a == b and ra < rb)
         for a, b, ra, rb in zip(tickets, tickets[1:], r_refs, r_refs[1:], strict=False)
     )
+    # Every row names an entrant and there are as many rows as entrants; the rows are
+    # distinct when the (ticket, ref) order is strict (equal refs have equal tickets), so
+    # only an out-of-order record needs the set-based duplicate check.
+    if not in_order and len(set(r_refs)) != n:
+        membership_problems()
+        return None
     if in_order:
         order_refs = r_refs
         position = None

@@ -123,6 +123,12 @@ CASES = {
         "entrants is not a list",
     ),
     "bad promotion list": (GOOD, lambda r: r.update(promotions=5), "must be lists"),
+    "a result row duplicated over another": (
+        GOOD,
+        lambda r: r["results"].__setitem__(5, dict(r["results"][2])),
+        "a reference appears twice in results",
+    ),
+    "a result row removed": (GOOD, lambda r: r["results"].pop(4), "has no result"),
 }
 
 
