@@ -49,13 +49,15 @@ def completed_draw(transactional_db) -> Draw:
 
 
 @pytest.mark.parametrize(("language", "width"), LANGUAGES)
-def test_home_page(new_page, transactional_db, language, width):
+def test_public_pages(new_page, completed_draw, language, width):
+    """A visitor's tour: home, the draws, one draw and its search, the transparency dashboard
+    and grant register, letter verification. One test per language: the data is built once."""
     RoundFactory(title_zh="武汉第一轮", title_en="Wuhan round one")
-    CenterFactory()
     page = new_page(width=width)
+
+    # Home. The first Tab shows the skip link with a visible focus indicator; it leads to main.
     page.goto(f"/{language}/")
     check_page(page, language=language)
-    # The first Tab shows the skip link, with a visible focus indicator, and it leads to main.
     page.keyboard.press("Tab")
     skip = page.locator("a.skip-link")
     expect(skip).to_be_focused()
@@ -72,17 +74,13 @@ def test_home_page(new_page, transactional_db, language, width):
     expect(page.locator("#id_company_legal_name")).to_be_visible()
     assert page.url.split("?")[0].endswith(f"/{language}/apply/")
 
-
-@pytest.mark.parametrize(("language", "width"), LANGUAGES)
-def test_draw_pages(new_page, completed_draw, language, width):
-    page = new_page(width=width)
+    # The draws, and one draw: winners and waitlist by reference, no personal data.
     page.goto(f"/{language}/draws/")
     check_page(page, language=language)
     page.locator(f"main a[href$='/draws/{completed_draw.draw_id}/']").first.click()
     assert page.url.endswith(f"/{language}/draws/{completed_draw.draw_id}/")
     check_page(page, language=language)
     main = page.locator("main")
-    # Winners and waitlist by reference, no personal data.
     for entry in completed_draw.entries.all():
         expect(main).to_contain_text(entry.reference)
     expect(main).not_to_contain_text("张伟")
@@ -95,30 +93,23 @@ def test_draw_pages(new_page, completed_draw, language, width):
     expect(found).to_contain_text(entry.reference)
     expect(found).to_contain_text(entry.ticket)
     check_page(page, language=language)
-    # That founder's private status page gives the same rank and links back to the public draw.
-    page.goto(status_link_for(entry.application))
-    check_page(page, language=entry.application.language)
-    page.locator(f"main a[href*='/draws/{completed_draw.draw_id}/']").click()
-    expect(page.locator("main [role=status]")).to_contain_text(entry.ticket)
 
-
-@pytest.mark.parametrize(("language", "width"), LANGUAGES)
-def test_transparency_pages(new_page, completed_draw, language, width):
-    page = new_page(width=width)
+    # The transparency dashboard: charts, each with a table beside it; the grant register.
     page.goto(f"/{language}/transparency/")
     check_page(page, language=language)
-    # Charts with a table beside each.
-    main = page.locator("main")
     expect(main.locator("table").first).to_be_visible()
     assert main.locator("svg").count() >= 1
     assert main.locator("table").count() >= main.locator("svg[role=img]").count()
     page.goto(f"/{language}/transparency/grants/")
     check_page(page, language=language)
 
-
-@pytest.mark.parametrize(("language", "width"), LANGUAGES)
-def test_letters_verify_page(new_page, transactional_db, language, width):
-    page = new_page(width=width)
+    # Letter verification.
     page.goto(f"/{language}/letters/verify/")
     check_page(page, language=language)
     expect(page.locator("main input[type=file]")).to_have_count(1)
+
+    # The waitlisted founder's private status page gives the same rank and links to the draw.
+    page.goto(status_link_for(entry.application))
+    check_page(page, language=entry.application.language)
+    page.locator(f"main a[href*='/draws/{completed_draw.draw_id}/']").click()
+    expect(page.locator("main [role=status]")).to_contain_text(entry.ticket)
