@@ -200,3 +200,14 @@ def test_form_works_without_javascript(new_page, open_round, language):
     expect(page.locator("main .reference")).to_have_text(application.reference)
     assert application.language == language
     check_page(page, language=language)
+
+    # Applying again for the same company: told so, and offered the link by e-mail instead.
+    mail.outbox.clear()
+    page.goto(f"/{language}/apply/")
+    _fill_form(page, language=language, uscc=USCC)
+    _main_submit(page)
+    check_page(page, language=language)
+    _main_submit(page)
+    expect(page).to_have_url(re.compile(rf"/{language}/status/resend/sent/$"))
+    assert _status_path_from_email(application.reference)
+    assert Application.objects.count() == 1

@@ -2,6 +2,7 @@
 and what a visitor comes for is on the page."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -68,6 +69,13 @@ def test_public_pages(new_page, completed_draw, language, width):
     assert style[0] != "none" and style[1] != "0px", style
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
+    # The language switch leads to the same page in the other language, and back.
+    other = "en" if language == "zh-hans" else "zh-hans"
+    page.locator(".language-switch a").click()
+    expect(page).to_have_url(re.compile(rf"/{other}/$"))
+    expect(page.locator("html")).to_have_attribute("lang", other)
+    page.locator(".language-switch a").click()
+    expect(page).to_have_url(re.compile(rf"/{language}/$"))
     # The open round is offered with a way in.
     round_title = "武汉第一轮" if language == "zh-hans" else "Wuhan round one"
     page.get_by_role("link", name=round_title).click()
@@ -75,7 +83,8 @@ def test_public_pages(new_page, completed_draw, language, width):
     assert page.url.split("?")[0].endswith(f"/{language}/apply/")
 
     # The draws, and one draw: winners and waitlist by reference, no personal data.
-    page.goto(f"/{language}/draws/")
+    page.locator("header nav a[href$='/draws/']").click()
+    expect(page).to_have_url(re.compile(rf"/{language}/draws/$"))
     check_page(page, language=language)
     page.locator(f"main a[href$='/draws/{completed_draw.draw_id}/']").first.click()
     assert page.url.endswith(f"/{language}/draws/{completed_draw.draw_id}/")
@@ -95,7 +104,8 @@ def test_public_pages(new_page, completed_draw, language, width):
     check_page(page, language=language)
 
     # The transparency dashboard: charts, each with a table beside it; the grant register.
-    page.goto(f"/{language}/transparency/")
+    page.locator("header nav a[href$='/transparency/']").click()
+    expect(page).to_have_url(re.compile(rf"/{language}/transparency/$"))
     check_page(page, language=language)
     expect(main.locator("table").first).to_be_visible()
     assert main.locator("svg").count() >= 1
@@ -104,7 +114,8 @@ def test_public_pages(new_page, completed_draw, language, width):
     check_page(page, language=language)
 
     # Letter verification.
-    page.goto(f"/{language}/letters/verify/")
+    page.locator("header nav a[href$='/letters/verify/']").click()
+    expect(page).to_have_url(re.compile(rf"/{language}/letters/verify/$"))
     check_page(page, language=language)
     expect(page.locator("main input[type=file]")).to_have_count(1)
 
