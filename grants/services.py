@@ -919,13 +919,20 @@ def delivery_attempt_record(
             delivery.delivered_at = now
         elif status_code == 410:
             # The center says this URL is gone: stop sending there; deliveries wait for staff.
+            # Staff hear it once, from the attempt that disabled it (others may be in flight).
+            was_active = (
+                WebhookEndpoint.objects.select_for_update()
+                .filter(pk=delivery.endpoint_id, is_active=True)
+                .exists()
+            )
             endpoint_disable(endpoint=delivery.endpoint, actor=None, reason="410 Gone from center")
             next_at = now
-            _staff_alert(
-                "webhook_endpoint_gone",
-                {"endpoint": delivery.endpoint, "delivery": delivery},
-                delivery.endpoint,
-            )
+            if was_active:
+                _staff_alert(
+                    "webhook_endpoint_gone",
+                    {"endpoint": delivery.endpoint, "delivery": delivery},
+                    delivery.endpoint,
+                )
         else:
             delay = signing.retry_delay(number + 1)
             if delay is None:

@@ -165,7 +165,7 @@ def test_410_disables_the_endpoint_alerts_staff_and_enable_resumes(
     endpoint.refresh_from_db()
     assert not endpoint.is_active
     assert "410" in endpoint.disabled_reason
-    assert Notification.objects.filter(kind="webhook_endpoint_gone").exists()
+    assert Notification.objects.filter(kind="webhook_endpoint_gone").count() == 1
     assert any("410" in message.subject for message in mail.outbox)
     # Nothing is sent while disabled, nothing is lost either.
     assert deliveries_send_due(now=later(days=1)) == 0
