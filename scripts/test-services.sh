@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 export CELERY_BROKER_URL=${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0}
 export CACHE_URL=${CACHE_URL:-redis://127.0.0.1:6379/1}
+# A test database of its own, so a concurrent run on the same server cannot collide with it.
+export SUANLI_TEST_DATABASE_NAME=${SUANLI_TEST_DATABASE_NAME:-test_suanli_$$}
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   echo "PostgreSQL is down: starting it"

@@ -18,3 +18,6 @@ STORAGES = {
 # Serve static files from the apps' folders without a collectstatic step.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Lets two runs against one PostgreSQL server (a developer's and CI's) use different test databases.
+if env.str("SUANLI_TEST_DATABASE_NAME", default=""):
+    DATABASES["default"]["TEST"] = {"NAME": env.str("SUANLI_TEST_DATABASE_NAME")}  # noqa: F405
