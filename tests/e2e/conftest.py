@@ -2,8 +2,9 @@
 pytest-django's live server, with axe-core (bundled by axe-playwright-python) injected into
 every page a founder or a member of the public sees.
 
-One browser per test session; every test gets fresh browser contexts (no shared cookies).
-Playwright's `launch()` gives the browser a fresh temporary profile (user-data dir) each session.
+One browser for the run (see `browser`), launched by Playwright with a fresh temporary profile
+(user-data dir); every test gets fresh browser contexts (no shared cookies or sessions).
+Other packages may import `browser`, `new_page`, `check_page` and `_fresh_rate_limits`.
 """
 
 import os
@@ -44,6 +45,8 @@ expect.set_options(timeout=TIMEOUT_MS)
 # Contexts made with JavaScript off. axe-core cannot run in them (its promises wait on timers
 # that never fire, so page.evaluate would hang); see assert_accessible.
 _SCRIPTLESS: "weakref.WeakSet[BrowserContext]" = weakref.WeakSet()
+# The scripted page that stands in for them, one per browser.
+_twins: "weakref.WeakKeyDictionary[Browser, Page]" = weakref.WeakKeyDictionary()
 
 
 # One browser, shared by every package that uses the fixture (tests/letters imports it too):
@@ -184,9 +187,6 @@ def _twin_page(page: Page) -> Page:
     if page.viewport_size:
         twin.set_viewport_size(page.viewport_size)
     return twin
-
-
-_twins: "weakref.WeakKeyDictionary[Browser, Page]" = weakref.WeakKeyDictionary()
 
 
 def assert_reflows(page: Page) -> None:

@@ -16,16 +16,14 @@ from applications.models import Application
 from tests.factories import CenterFactory, RoundFactory
 
 from .conftest import NARROW, check_page
+from .forms import ERROR_PREFIX, assert_error_summary, submit_main_form
 
 USCC = "91230184MA1BUFLT44"
 # What a founder typing with a Chinese input method may send: full-width letters and digits,
 # spaces between the groups. The form turns it into the code above.
 USCC_FULL_WIDTH = "９１２３０１８４　ＭＡ１Ｂ　ＵＦＬＴ４４"
 
-TEXT = {
-    "zh-hans": {"error_prefix": "错误：", "company": "武汉深算智能科技有限公司"},
-    "en": {"error_prefix": "Error: ", "company": "Wuhan Deep Compute Intelligence Co., Ltd."},
-}
+COMPANY = {"zh-hans": "武汉深算智能科技有限公司", "en": "Wuhan Deep Compute Intelligence Co., Ltd."}
 
 
 @pytest.fixture
@@ -41,13 +39,9 @@ def open_round(transactional_db):
     return RoundFactory(title_zh="武汉第一轮", title_en="Wuhan round one")
 
 
-def _main_submit(page: Page) -> None:
-    page.locator("main form button[type=submit]").last.click()
-
-
 def _fill_form(page: Page, *, language: str, uscc: str) -> None:
     target = (timezone.localdate() + dt.timedelta(days=180)).isoformat()
-    page.fill("#id_company_legal_name", TEXT[language]["company"])
+    page.fill("#id_company_legal_name", COMPANY[language])
     page.fill("#id_uscc", uscc)
     page.select_option("#id_registration_city", "wuhan")
     page.fill("#id_founded_on", "2024-03-15")
@@ -63,37 +57,6 @@ def _fill_form(page: Page, *, language: str, uscc: str) -> None:
     page.check("#id_commit_open_weights")
     page.fill("#id_commit_open_weights_date", target)
     page.check("#id_consent_terms")
-
-
-def _assert_error_summary(
-    page: Page, *, language: str, java_script: bool, fields: int = 10
-) -> None:
-    summary = page.locator(".error-summary")
-    expect(summary).to_be_visible()
-    expect(summary).to_be_focused()
-    assert page.title().startswith(TEXT[language]["error_prefix"]), page.title()
-    links = summary.locator("a")
-    assert links.count() >= fields, "every required field should be listed in the summary"
-    # Each link points at a form control on this page.
-    items = links.evaluate_all(
-        "links => links.map(a => [a.getAttribute('href'), a.textContent.trim()])"
-    )
-    for href, message in items:
-        assert href.startswith("#"), href
-        control = page.locator(f"[id='{href[1:]}']")
-        expect(control).to_have_count(1)
-        assert control.evaluate("e => e.tagName") in {"INPUT", "SELECT", "TEXTAREA"}, href
-        # The same message sits beside the field.
-        beside = control.evaluate("e => e.closest('.form-group').textContent")
-        assert message in beside, (href, message)
-    # Following a link takes the founder to that field.
-    link = links.nth(min(1, len(items) - 1))
-    href = link.get_attribute("href")
-    link.click()
-    assert urlparse(page.url).fragment == href[1:]
-    expect(page.locator(href)).to_be_in_viewport()
-    if java_script:
-        assert page.evaluate("location.hash") == href
 
 
 def _status_path_from_email(reference: str) -> str:
@@ -118,14 +81,14 @@ def test_founder_journey(new_page, open_round, language, uscc, width):
     # The empty form, then sent empty.
     page.goto(f"/{language}/apply/")
     check_page(page, language=language)
-    assert not page.title().startswith(TEXT[language]["error_prefix"])
-    _main_submit(page)
-    _assert_error_summary(page, language=language, java_script=True)
+    assert not page.title().startswith(ERROR_PREFIX[language])
+    submit_main_form(page)
+    assert_error_summary(page, language=language)
     check_page(page, language=language)
 
     # Filled in correctly.
     _fill_form(page, language=language, uscc=uscc)
-    _main_submit(page)
+    submit_main_form(page)
     expect(page).to_have_url(re.compile(rf"/{language}/apply/check/$"))
     check_page(page, language=language)
     main = page.locator("main")
@@ -135,15 +98,15 @@ def test_founder_journey(new_page, open_round, language, uscc, width):
     # One Change link: back to the form with every answer kept, change the hours, come back.
     page.locator("main a[href$='#id_gpu_hours_requested']").click()
     expect(page).to_have_url(re.compile(rf"/{language}/apply/#id_gpu_hours_requested$"))
-    expect(page.locator("#id_company_legal_name")).to_have_value(TEXT[language]["company"])
+    expect(page.locator("#id_company_legal_name")).to_have_value(COMPANY[language])
     check_page(page, language=language)
     page.fill("#id_gpu_hours_requested", "2500")
-    _main_submit(page)
+    submit_main_form(page)
     expect(page).to_have_url(re.compile(rf"/{language}/apply/check/$"))
     expect(main).to_contain_text("2,500")
 
     # Send it: the confirmation shows the reference.
-    _main_submit(page)
+    submit_main_form(page)
     expect(page).to_have_url(re.compile(rf"/{language}/apply/submitted/[^/]+/$"))
     application = Application.objects.get()
     assert application.uscc == USCC
@@ -161,7 +124,7 @@ def test_founder_journey(new_page, open_round, language, uscc, width):
     page.locator(f"main a[href$='{urlparse(page.url).path}withdraw/']").click()
     check_page(page, language=language)
     with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/withdraw/")):
-        _main_submit(page)
+        submit_main_form(page)
     expect(page.locator(".notification-banner")).to_be_visible()
     check_page(page, language=language)
     application.refresh_from_db()
@@ -171,13 +134,13 @@ def test_founder_journey(new_page, open_round, language, uscc, width):
     mail.outbox.clear()
     page.locator("header nav a[href$='/status/resend/']").click()
     check_page(page, language=language)
-    _main_submit(page)
-    _assert_error_summary(page, language=language, java_script=True, fields=2)
+    submit_main_form(page)
+    assert_error_summary(page, language=language, fields=2)
     check_page(page, language=language)
     # Typed without the dashes and in lower case: still found.
     page.fill("#id_reference", application.reference.replace("-", "").lower())
     page.fill("#id_email", "zhang.wei@example.cn")
-    _main_submit(page)
+    submit_main_form(page)
     expect(page).to_have_url(re.compile(rf"/{language}/status/resend/sent/$"))
     check_page(page, language=language)
     page.goto(_status_path_from_email(application.reference))
@@ -188,13 +151,13 @@ def test_founder_journey(new_page, open_round, language, uscc, width):
 def test_form_works_without_javascript(new_page, open_round, language):
     page = new_page(java_script=False, width=NARROW)
     page.goto(f"/{language}/apply/")
-    _main_submit(page)
-    _assert_error_summary(page, language=language, java_script=False)
+    submit_main_form(page)
+    assert_error_summary(page, language=language)
     check_page(page, language=language)
     _fill_form(page, language=language, uscc=USCC)
-    _main_submit(page)
+    submit_main_form(page)
     expect(page).to_have_url(re.compile(rf"/{language}/apply/check/$"))
-    _main_submit(page)
+    submit_main_form(page)
     expect(page).to_have_url(re.compile(rf"/{language}/apply/submitted/[^/]+/$"))
     application = Application.objects.get()
     expect(page.locator("main .reference")).to_have_text(application.reference)
@@ -205,9 +168,9 @@ def test_form_works_without_javascript(new_page, open_round, language):
     mail.outbox.clear()
     page.goto(f"/{language}/apply/")
     _fill_form(page, language=language, uscc=USCC)
-    _main_submit(page)
+    submit_main_form(page)
     check_page(page, language=language)
-    _main_submit(page)
+    submit_main_form(page)
     expect(page).to_have_url(re.compile(rf"/{language}/status/resend/sent/$"))
     assert _status_path_from_email(application.reference)
     assert Application.objects.count() == 1

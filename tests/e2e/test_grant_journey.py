@@ -12,7 +12,7 @@ from grants.models import Grant
 from tests.grants.factories import offered_grant
 
 from .conftest import NARROW, check_page
-from .test_founder_journey import _assert_error_summary, _main_submit
+from .forms import assert_error_summary, submit_main_form
 
 
 @pytest.mark.parametrize(
@@ -35,6 +35,6 @@ def test_winner_accepts_the_grant_and_opens_the_evidence_form(new_page, language
     # The commitment's milestone takes evidence; sent empty, the form says what to fix.
     page.locator("main a[href*='/milestones/'][href$='/evidence/']").first.click()
     check_page(page, language=language)
-    _main_submit(page)
-    _assert_error_summary(page, language=language, java_script=True, fields=1)
+    submit_main_form(page)
+    assert_error_summary(page, language=language, fields=1)
     check_page(page, language=language)
