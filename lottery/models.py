@@ -191,6 +191,13 @@ class DrawEntry(models.Model):
         return f"{self.draw_id} #{self.rank} {self.reference}"
 
 
+WITHDRAWAL_REASON_LABELS = {
+    "declined": _("declined"),
+    "disqualified": _("disqualified"),
+    "not_accepted": _("did not accept in time"),
+}
+
+
 class DrawEvent(models.Model):
     """The public history of a draw, in order: what was published when. Append-only."""
 
@@ -244,3 +251,7 @@ class DrawEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.draw_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def reason_label(self) -> str:
+        return WITHDRAWAL_REASON_LABELS.get(self.reason, self.reason)

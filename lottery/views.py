@@ -16,6 +16,7 @@ from lottery import draw as pure
 from lottery import selectors
 from lottery.beacon import drand_public_url
 from lottery.models import Draw
+from lottery.record import iso_utc
 
 VERIFIER_PATH = Path(__file__).resolve().parent / "verify_draw.py"
 
@@ -102,6 +103,7 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
         "beacon_time": beacon_time,
         "quotas": sorted((draw.quotas or {}).items()),
         "seed_hex": draw.seed if draw.is_completed else "",
+        "close_iso": iso_utc(draw.entries_close_at),
     }
     return render(request, "lottery/draw_detail.html", context)
 

@@ -199,3 +199,16 @@ def test_founder_status_page_shows_the_draw_result(client, completed):
     page = client.get(status_link_for(entry.application)).content.decode()
     assert f"/draws/{completed.draw_id}/?ref={entry.reference}" in page
     assert "rank 1" in page or "排名第 1" in page or "(rank 1)" in page
+
+
+def test_withdrawals_and_promotions_appear_on_the_page_with_their_reason(client, completed):
+    from lottery import selectors, services
+
+    winner = selectors.draw_winners(draw=completed).first()
+    promoted = services.entry_withdraw(entry=winner, reason="not_accepted")
+    page = client.get(f"/en/draws/{completed.draw_id}/").content.decode()
+    assert f"{winner.reference}</span> (did not accept in time)" in page
+    assert f"takes the seat of {winner.reference}" in page
+    assert promoted.reference in page
+    zh = client.get(f"/zh-hans/draws/{completed.draw_id}/").content.decode()
+    assert "未按时接受" in zh
