@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -119,11 +119,13 @@ class GrantAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
+        # Idle is computed by the database per row (no state on this shared admin object).
         return (
             super()
             .get_queryset(request)
             .annotate(
                 released_total=Sum("tranches__amount", filter=_released_q()),
+                is_idle=Exists(grants_idle().filter(pk=OuterRef("pk"))),
             )
         )
 
@@ -141,19 +143,14 @@ class GrantAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("idle"), boolean=True)
     def idle_display(self, obj: Grant) -> bool:
-        return obj.pk in self._idle_ids
+        return bool(getattr(obj, "is_idle", False))
 
     def changelist_view(self, request, extra_context=None):
-        self._idle_ids = set(grants_idle().values_list("pk", flat=True))
         extra_context = {
             **(extra_context or {}),
             "can_allocate": request.user.has_perm("grants.allocate_grants"),
         }
         return super().changelist_view(request, extra_context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        self._idle_ids = set(grants_idle().values_list("pk", flat=True))
-        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("actions"))
     def staff_links(self, obj: Grant) -> str:

@@ -111,10 +111,20 @@ def test_amend_and_revoke_pages_require_a_reason(admin_client, staff_user, capac
     assert AuditEvent.objects.get(action="grant.revoked").actor == staff_user
 
 
-def test_grant_changelist_shows_released_used_and_idle(admin_client, capacity):
-    offered_grant(capacity=capacity)
-    page = admin_client.get("/en/admin/grants/grant/?idle=yes")
-    assert page.status_code == 200
+def test_grant_changelist_shows_released_used_and_idle(admin_client, capacity, settings):
+    from grants.models import Grant
+    from grants.services import grant_accept
+
+    settings.GRANTS_IDLE_DAYS = 10
+    quiet = offered_grant(capacity=capacity, amount="1000")
+    grant_accept(grant=quiet)
+    Grant.objects.filter(pk=quiet.pk).update(accepted_at=timezone.now() - timedelta(days=11))
+    fresh = offered_grant(capacity=capacity, amount="500")
+    page = admin_client.get("/en/admin/grants/grant/?idle=yes").content.decode()
+    assert quiet.application.reference in page
+    assert fresh.application.reference not in page
+    assert "400" in page.split(quiet.application.reference)[1][:600]  # released so far
+    assert 'alt="True"' in page  # the idle column
     assert admin_client.get("/en/admin/grants/grant/").status_code == 200
     assert admin_client.get("/en/admin/centers/centercapacity/").status_code == 200
     assert admin_client.get("/en/admin/grants/outboxevent/").status_code == 200
