@@ -7,6 +7,7 @@ see in admin and can resend.
 """
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -89,7 +90,9 @@ def notification_send(
 def _enqueue(notification_id: int) -> None:
     from .tasks import notification_deliver_task
 
-    transaction.on_commit(lambda: notification_deliver_task.delay(notification_id))
+    # robust: a broker outage must not turn the founder's committed action into an error page;
+    # the message stays pending in the database and staff can resend it from admin.
+    transaction.on_commit(lambda: notification_deliver_task.delay(notification_id), robust=True)
 
 
 def notification_deliver(*, notification_id: int) -> bool:
@@ -145,3 +148,18 @@ def notification_resend(
         )
         _enqueue(notification.pk)
     return notification
+
+
+def notifications_requeue_stale(*, older_than_minutes: int = 10) -> int:
+    """Queue again the messages still pending long after they were written: their first
+    enqueue was lost (a broker outage at commit time). Sending is idempotent, so a message whose
+    first task is merely slow is still sent once."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    stale = list(
+        Notification.objects.filter(
+            state=Notification.State.PENDING, created_at__lt=cutoff
+        ).values_list("pk", flat=True)[:500]
+    )
+    for notification_id in stale:
+        _enqueue(notification_id)
+    return len(stale)

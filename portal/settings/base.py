@@ -260,6 +260,10 @@ LOGGING["loggers"].update(
 )
 
 # --- notifications ---
+CELERY_BEAT_SCHEDULE["notifications-requeue-stale"] = {
+    "task": "notifications.tasks.notifications_requeue_stale_task",
+    "schedule": 300.0,
+}
 
 # --- transparency ---
 # The public figures are recomputed at most this often (and at once when a grant, draw or

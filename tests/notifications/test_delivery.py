@@ -158,3 +158,42 @@ def test_staff_see_the_log_and_resend_from_admin(admin_client, django_capture_on
     notification.refresh_from_db()
     assert notification.state == "sent"
     assert len(mail.outbox) == 1
+
+
+def test_a_message_whose_enqueue_was_lost_at_commit_is_sent_by_the_sweep_once(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    """A broker outage at commit time leaves the message pending, never an error for the
+    founder; the periodic sweep queues it again and it is sent exactly once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifications import tasks
+    from notifications.services import notifications_requeue_stale
+
+    application = ApplicationFactory()
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.notification_deliver_task, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = _send(application)
+    notification.refresh_from_db()
+    assert notification.state == Notification.State.PENDING
+    assert mail.outbox == []
+
+    monkeypatch.undo()
+    assert notifications_requeue_stale() == 0  # too recent: its first task may still be queued
+    Notification.objects.filter(pk=notification.pk).update(
+        created_at=timezone.now() - timedelta(minutes=11)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notifications_requeue_stale() == 1
+    notification.refresh_from_db()
+    assert notification.state == Notification.State.SENT
+    assert len(mail.outbox) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notifications_requeue_stale() == 0
+    assert len(mail.outbox) == 1
