@@ -322,6 +322,7 @@ def milestone_check_apply(
         elif result.verdict is checkers.Verdict.FAIL:
             _decide(milestone, Milestone.State.REJECTED, None, result.reason_en, result.reason_zh)
             milestone.save()
+            _notify(milestone, "milestone_rejected")
             check.outcome = "rejected"
         else:
             milestone.check_attempts += 1
@@ -477,6 +478,7 @@ def milestone_reject(*, milestone: Milestone, actor: AbstractBaseUser, reason: s
         milestone = _locked_open(milestone, "submitted")
         _decide(milestone, Milestone.State.REJECTED, actor, reason, reason)
         milestone.save()
+        _notify(milestone, "milestone_rejected")
         audit_record(
             actor=actor,
             action="milestone.rejected_by_staff",

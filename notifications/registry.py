@@ -78,6 +78,11 @@ KINDS: dict[str, MessageKind] = {
             ("application", "milestone", "status_url"),
         ),
         MessageKind(
+            "milestone_rejected",
+            _("Submitted evidence was not accepted; the founder may submit again"),
+            ("application", "milestone", "status_url"),
+        ),
+        MessageKind(
             "milestone_overdue",
             _("A milestone passed its date without verified evidence"),
             ("application", "milestone", "status_url"),

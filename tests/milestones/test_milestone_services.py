@@ -192,6 +192,11 @@ def test_failing_check_rejects_with_reasons_and_the_founder_can_resubmit(
     assert "fork" in milestone.reason_en
     assert "复刻" in milestone.reason_zh
     assert milestone.tranche.state == "pending"
+    from notifications.models import Notification
+
+    told = Notification.objects.filter(kind="milestone_rejected", related_id=str(milestone.pk))
+    assert told.count() == 1
+    assert told.get().to_email == grant.application.email
 
     serve_good_repository(server)
     submit(milestone, capture=django_capture_on_commit_callbacks)

@@ -95,7 +95,7 @@ def samples(kind: str) -> list[dict]:
             {"application": application, "grant": grant, "tranche": tranche, "status_url": "/s/"}
             for tranche in grant.tranches.filter(state=Tranche.State.RELEASED)
         ]
-    if kind in ("milestone_reminder", "milestone_overdue"):
+    if kind in ("milestone_reminder", "milestone_overdue", "milestone_rejected"):
         application, grant, _endpoint = _grant_context(accept=True)
         return [
             {
