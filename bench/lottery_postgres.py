@@ -22,10 +22,12 @@ Usage: .venv/bin/python bench/lottery_postgres.py [--entrants 20000]
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import hashlib
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -80,7 +82,8 @@ def main() -> None:
 
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/suanli_bench")
     recreate_database(url)
-    var_dir = tempfile.mkdtemp(prefix="suanli-bench-")
+    var_dir = tempfile.mkdtemp(prefix="suanli-bench-lottery-")
+    atexit.register(shutil.rmtree, var_dir, ignore_errors=True)
     os.environ.update(
         {
             "DATABASE_URL": url,
