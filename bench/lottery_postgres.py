@@ -13,7 +13,7 @@ and the peak memory (max RSS) of this process. Targets (issue 3): freeze->publis
 floor, verifier <= 1.5x, memory < 2 GB, pages < 50 ms.
 
 It DROPS and recreates the database named in BENCH_DATABASE_URL (default
-postgres://postgres@127.0.0.1:5432/suanli_bench); the name must contain "bench".
+postgres://postgres@127.0.0.1:5432/suanli_lottery_bench); the name must contain "bench".
 Entrant e-mails are sent by batch Celery tasks after the commit and are not part of the timing.
 
 Usage: .venv/bin/python bench/lottery_postgres.py [--entrants 20000]
@@ -80,7 +80,9 @@ def main() -> None:
     args = parser.parse_args()
     n = args.entrants
 
-    url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/suanli_bench")
+    url = os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/suanli_lottery_bench"
+    )
     recreate_database(url)
     var_dir = tempfile.mkdtemp(prefix="suanli-bench-lottery-")
     atexit.register(shutil.rmtree, var_dir, ignore_errors=True)
