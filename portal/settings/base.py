@@ -183,6 +183,9 @@ if CELERY_BROKER_URL == "filesystem://":
         "processed_folder": str(VAR_DIR / "celery-processed"),
         "control_folder": str(VAR_DIR / "celery-control"),
         "store_processed": False,
+        # The default 1 s poll lets a worker take about one message a second per process: a
+        # backlog of nudges (e.g. after a center outage) would take minutes to drain.
+        "polling_interval": 0.1,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
