@@ -358,18 +358,26 @@ def page_title(body: bytes, content_type: str) -> str:
     return " ".join("".join(parser.parts).split())[:300]
 
 
-@register("url")
-class GenericUrlChecker(Checker):
-    """A public web page: reachable (https in production), 2xx, kept as evidence."""
+class _ProbingChecker(Checker):
+    """A checker whose steps may stop early: each step raises ``probe.stop(...)`` with the
+    verdict, and ``check`` turns that into the result (one place, not one per checker)."""
 
     def check(self, evidence: Evidence, context: CheckContext) -> CheckResult:
         probe = _Probe(context)
         try:
-            return self._check(probe, evidence)
+            return self._check(probe, evidence, context)
         except _Stop as stop:
             return stop.result
 
-    def _check(self, probe: _Probe, evidence: Evidence) -> CheckResult:
+    def _check(self, probe: _Probe, evidence: Evidence, context: CheckContext) -> CheckResult:
+        raise NotImplementedError
+
+
+@register("url")
+class GenericUrlChecker(_ProbingChecker):
+    """A public web page: reachable (https in production), 2xx, kept as evidence."""
+
+    def _check(self, probe: _Probe, evidence: Evidence, context: CheckContext) -> CheckResult:
         response = probe.get(evidence.url, api=False)
         status = response.status
         if status in (404, 410):
@@ -434,15 +442,8 @@ def parse_github_repository(url: str) -> tuple[str, str] | None:
 
 
 @register("open_code")
-class CodeRepositoryChecker(Checker):
+class CodeRepositoryChecker(_ProbingChecker):
     """Public GitHub repository, not a fork or archived, licensed, active since the grant."""
-
-    def check(self, evidence: Evidence, context: CheckContext) -> CheckResult:
-        probe = _Probe(context)
-        try:
-            return self._check(probe, evidence, context)
-        except _Stop as stop:
-            return stop.result
 
     def _headers(self, context: CheckContext) -> dict[str, str]:
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
@@ -606,15 +607,8 @@ def parse_huggingface_model(url: str) -> str | None:
 
 
 @register("open_weights")
-class ModelWeightsChecker(Checker):
+class ModelWeightsChecker(_ProbingChecker):
     """Public Hugging Face model with weight files, a licence, updated since the grant."""
-
-    def check(self, evidence: Evidence, context: CheckContext) -> CheckResult:
-        probe = _Probe(context)
-        try:
-            return self._check(probe, evidence, context)
-        except _Stop as stop:
-            return stop.result
 
     def _check(self, probe: _Probe, evidence: Evidence, context: CheckContext) -> CheckResult:
         model_id = parse_huggingface_model(evidence.url)
@@ -751,15 +745,8 @@ def name_matches(candidates: list[str], names: tuple[str, ...]) -> list[str]:
 
 
 @register("paper")
-class PaperChecker(Checker):
+class PaperChecker(_ProbingChecker):
     """An arXiv paper submitted since the grant; author match recorded for staff."""
-
-    def check(self, evidence: Evidence, context: CheckContext) -> CheckResult:
-        probe = _Probe(context)
-        try:
-            return self._check(probe, evidence, context)
-        except _Stop as stop:
-            return stop.result
 
     def _check(self, probe: _Probe, evidence: Evidence, context: CheckContext) -> CheckResult:
         arxiv_id = parse_arxiv_id(evidence.url)
