@@ -165,6 +165,8 @@ class Application(models.Model):
     round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="applications")
     # Company
     company_legal_name = models.CharField(_("legal name"), max_length=200)
+    # company_names.company_name_key(company_legal_name): spots a similar name in the round.
+    company_name_key = models.CharField(max_length=200, blank=True, editable=False)
     uscc = models.CharField(_("Unified Social Credit Code"), max_length=18)
     registration_city = models.CharField(max_length=32, choices=CITY_CODE_CHOICES)
     founded_on = models.DateField()
@@ -215,7 +217,10 @@ class Application(models.Model):
                 condition=Q(employees__gte=1), name="application_employees_positive"
             ),
         ]
-        indexes = [models.Index(fields=["round", "status"])]
+        indexes = [
+            models.Index(fields=["round", "status"]),
+            models.Index(fields=["round", "company_name_key"]),
+        ]
         permissions = [("decide_eligibility", "Can decide eligibility of an application")]
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ from core.services import audit_record
 from notifications.services import notification_send
 
 from . import eligibility
+from .company_names import company_name_key
 from .models import Application, Commitment, PreferredCenter, Round, Stratum, size_band_for
 
 STATUS_LINK_SALT = "suanli.applications.status-link"
@@ -65,11 +66,6 @@ def stratum_for(*, round: Round, registration_city: str, employees: int) -> str:
     return ""
 
 
-def _normalised_name(name: str) -> str:
-    drop = " ()（）·.,，-有限责任公司股份有限公司有限公司"
-    return "".join(c for c in name.lower() if c not in drop)
-
-
 def round_rules(round: Round) -> eligibility.Rules:
     return eligibility.Rules(
         max_employees=round.max_employees,
@@ -109,13 +105,9 @@ def application_submit(
     existing = Application.objects.filter(round=round, uscc=uscc).first()
     if existing is not None:
         raise DuplicateApplication(existing)
-    normalised = _normalised_name(company_legal_name)
-    similar_name = any(
-        _normalised_name(name) == normalised
-        for name in Application.objects.filter(round=round).values_list(
-            "company_legal_name", flat=True
-        )
-    )
+    # An indexed key instead of reading every name in the round on each submission.
+    name_key = company_name_key(company_legal_name)
+    similar_name = Application.objects.filter(round=round, company_name_key=name_key).exists()
     outcome = eligibility.assess(
         facts=eligibility.Facts(
             employees=employees,
@@ -132,6 +124,7 @@ def application_submit(
                 reference=reference_generate(round=round),
                 round=round,
                 company_legal_name=company_legal_name,
+                company_name_key=name_key,
                 uscc=uscc,
                 registration_city=registration_city,
                 founded_on=founded_on,

@@ -6,6 +6,7 @@ import random
 import factory
 from django.utils import timezone
 
+from applications.company_names import company_name_key
 from applications.models import Application, CityProgram, Commitment, Round
 from applications.uscc import ALPHABET, make_valid
 from centers.models import Center, GpuType
@@ -87,6 +88,7 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     reference = factory.Sequence(lambda n: f"TS26-{n:04d}-TEST-{n % 9973:04d}")
     round = factory.SubFactory(RoundFactory)
     company_legal_name = factory.Sequence(lambda n: f"测试智能科技有限公司{n}")
+    company_name_key = factory.LazyAttribute(lambda o: company_name_key(o.company_legal_name))
     uscc = factory.Sequence(valid_uscc)
     registration_city = "wuhan"
     founded_on = dt.date(2024, 3, 1)

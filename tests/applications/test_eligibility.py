@@ -119,3 +119,28 @@ def test_a_duplicate_company_raises_and_keeps_one_row():
         _submit(round_, email="other@example.cn")
     assert caught.value.existing == first
     assert Application.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("武汉深度求知科技有限公司", "武汉 深度求知科技 有限责任公司", True),
+        ("Lattice Labs Co., Ltd.", "LATTICE LABS LTD", True),
+        ("ＡＢＣ智能（武汉）有限公司", "abc智能(武汉)公司", True),
+        # A legal-form character inside the name is part of the name.
+        ("公正法律智能有限公司", "正法律智能有限公司", False),
+        ("星河语义", "星河语意", False),
+    ],
+)
+def test_company_name_key_ignores_legal_form_spacing_and_width_only(first, second, same):
+    from applications.company_names import company_name_key
+
+    assert (company_name_key(first) == company_name_key(second)) is same
+
+
+@pytest.mark.django_db
+def test_a_different_name_in_the_round_does_not_need_review():
+    round_ = RoundFactory()
+    ApplicationFactory(round=round_, company_legal_name="公正法律智能有限公司")
+    application = _submit(round_, company_legal_name="正法律智能有限公司")
+    assert application.eligibility_rule != "similar_name"
