@@ -25,25 +25,31 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from drills.harness import (  # noqa: E402 - the path above makes the repository importable
+    Child,
+    database_create,
+    database_drop,
+    free_port,
+    http_ok,
+    wait_for,
+)
+
 BENCH_DB = "suanli_bench_webhooks"
 SECRET = "whsec_YmVuY2gtd2ViaG9va3MtZGVsaXZlcnktc2VjcmV0LTA="  # noqa: S105 - bench only
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _server_url(database: str) -> str:
+    return urlsplit(database)._replace(path="/postgres").geturl()
 
 
 def prepare_environment(tmp: Path) -> str:
@@ -54,14 +60,7 @@ def prepare_environment(tmp: Path) -> str:
     os.environ["SUANLI_STAFF_ALERT_EMAILS"] = "bench@localhost"
     database = os.environ.get("DATABASE_URL", "")
     if database.startswith("postgres"):
-        import psycopg
-
-        parts = urlsplit(database)
-        admin = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin.replace("postgres://", "postgresql://"), autocommit=True) as c:
-            c.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-            c.execute(f"CREATE DATABASE {BENCH_DB}")
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+        os.environ["DATABASE_URL"] = database_create(BENCH_DB, server_url=_server_url(database))
         db = "PostgreSQL"
     else:
         os.environ.pop("DATABASE_URL", None)
@@ -77,37 +76,19 @@ def prepare_environment(tmp: Path) -> str:
 
 def drop_database() -> None:
     database = os.environ.get("DATABASE_URL", "")
-    if not database.startswith("postgres"):
-        return
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    admin = urlunsplit(urlsplit(database)._replace(path="/postgres"))
-    with psycopg.connect(admin.replace("postgres://", "postgresql://"), autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    if database.startswith("postgres"):
+        database_drop(BENCH_DB, server_url=_server_url(database))
 
 
-def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.2) -> float:
-    start = time.monotonic()
-    while not predicate():
-        if time.monotonic() - start > timeout:
-            raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
-    return time.monotonic() - start
-
-
-def start_celery(tmp: Path, *args: str) -> tuple[subprocess.Popen, Path]:
+def start_celery(tmp: Path, *args: str) -> tuple[Child, Path]:
     log = tmp / f"celery-{args[0]}.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", *args, "--loglevel=INFO"],
-        cwd=ROOT,
+    child = Child(
+        name=f"celery {args[0]}",
+        argv=[sys.executable, "-m", "celery", "-A", "portal", *args, "--loglevel=INFO"],
         env=os.environ.copy(),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        log=log,
     )
-    return process, log
+    return child.start(), log
 
 
 def receiver_counts(path: Path, ids: list[str]) -> tuple[int, int]:
@@ -154,15 +135,16 @@ def main() -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     receiver_db = tmp / "receiver.sqlite3"
-    receiver = subprocess.Popen(
-        [sys.executable, "-m", "receiver", "--port", str(port), "--secret", SECRET,
-         "--db", str(receiver_db)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    receiver = Child(
+        name="receiver",
+        argv=[sys.executable, "-m", "receiver", "--port", str(port), "--secret", SECRET,
+              "--db", str(receiver_db)],
+        env=os.environ.copy(),
+        log=tmp / "receiver.log",
+    ).start()  # fmt: skip
     processes = [receiver]
     try:
-        wait_for(lambda: _up(url), timeout=30, what="the receiver")
+        wait_for(lambda: http_ok(url + "stats"), timeout=30, what="the receiver")
         center = Center.objects.create(
             code="bench", name_zh="基准", name_en="Bench", city_zh="武汉", city_en="Wuhan"
         )
@@ -265,7 +247,7 @@ def main() -> int:
         return 0 if lost == 0 and twice == 0 and delivered == total else 1
     finally:
         for process in reversed(processes):
-            _stop(process)
+            process.stop()
         drop_database()
 
 
@@ -283,15 +265,6 @@ def _data(grant_id: int) -> dict:
         "expires_at": "2027-11-30",
         "status": "active",
     }
-
-
-def _up(url: str) -> bool:
-    import requests
-
-    try:
-        return requests.get(url + "stats", timeout=1).ok
-    except requests.RequestException:
-        return False
 
 
 def _queue_length() -> int:
@@ -322,20 +295,6 @@ def _concurrency(log: Path) -> str:
         if "concurrency:" in line:
             return line.split("concurrency:")[1].strip().split()[0]
     return "?"
-
-
-def _stop(process: subprocess.Popen) -> None:
-    import signal
-
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError):
-        process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 if __name__ == "__main__":
