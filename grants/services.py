@@ -934,7 +934,7 @@ def delivery_attempt_record(
                     delivery.endpoint,
                 )
         else:
-            delay = signing.retry_delay(number + 1)
+            delay = signing.retry_delay(number + 1, scale=settings.WEBHOOK_RETRY_SCALE)
             if delay is None:
                 delivery.status = WebhookDelivery.Status.FAILED
                 delivery.failed_at = now

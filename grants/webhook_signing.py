@@ -186,17 +186,20 @@ def verify_request(
     raise WebhookVerificationError("No matching signature found")
 
 
-def retry_delay(attempt_number: int, *, rng: random.Random | None = None) -> timedelta | None:
+def retry_delay(
+    attempt_number: int, *, rng: random.Random | None = None, scale: float = 1.0
+) -> timedelta | None:
     """Delay before attempt ``attempt_number`` (1-based), jittered by ±10 %.
 
     Returns ``None`` when the schedule is exhausted (the delivery has failed).
-    Attempt 1 goes at once and is not jittered.
+    Attempt 1 goes at once and is not jittered. ``scale`` shrinks the whole schedule, same
+    shape and number of attempts, so a fault drill can outlast several retries in seconds.
     """
     if attempt_number < 1:
         raise ValueError("attempts are numbered from 1")
     if attempt_number > MAX_ATTEMPTS:
         return None
-    base = RETRY_DELAYS_SECONDS[attempt_number - 1]
+    base = RETRY_DELAYS_SECONDS[attempt_number - 1] * scale
     if base == 0:
         return timedelta(0)
     chooser = rng or random.SystemRandom()

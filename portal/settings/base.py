@@ -229,6 +229,9 @@ CELERY_BEAT_SCHEDULE["lottery-draws-advance"] = {
 # (the lead's DEMO_RECEIVER_URL / DEMO_RECEIVER_SECRET above; one name kept for the grants code).
 RECEIVER_URL = DEMO_RECEIVER_URL
 WEBHOOK_TIMEOUT_SECONDS = env.int("SUANLI_WEBHOOK_TIMEOUT_SECONDS", default=15)
+# Fault drills only (drills/receiver_outage.py): multiplies the contract's retry schedule
+# (0.01 turns 5 min into 3 s) so an outage spans several retries in seconds. Keep 1 in production.
+WEBHOOK_RETRY_SCALE = env.float("SUANLI_WEBHOOK_RETRY_SCALE", default=1.0)
 WEBHOOK_CLAIM_BATCH = env.int("SUANLI_WEBHOOK_CLAIM_BATCH", default=50)
 WEBHOOK_SWEEP_SECONDS = env.int("SUANLI_WEBHOOK_SWEEP_SECONDS", default=10)
 # Sweeps queued when an endpoint is enabled again, so all worker processes drain its backlog.

@@ -232,3 +232,19 @@ def test_ping_is_delivered_to_one_endpoint(capacity, endpoint, receiver, staff_u
     assert event.deliveries.get().status == "succeeded"
     messages = requests.get(receiver.url + "messages", timeout=5).json()["messages"]
     assert messages[0]["outcome"] == "ping"
+
+
+def test_the_drills_retry_scale_shortens_the_wait_after_a_failure(
+    capacity, endpoint, receiver, settings
+):
+    """With SUANLI_WEBHOOK_RETRY_SCALE=0.01 (fault drills) the third attempt waits about 3 s,
+    not 5 min; the default keeps the contract's schedule."""
+    settings.WEBHOOK_RETRY_SCALE = 0.01
+    offered_grant(capacity=capacity)
+    requests.post(receiver.url + "_control", json={"mode": "fail", "count": -1, "status": 500})
+    deliveries_send_due()
+    deliveries_send_due(now=later(seconds=1))
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.attempts == 2
+    wait = (delivery.next_attempt_at - delivery.last_attempt_at).total_seconds()
+    assert 2.5 <= wait <= 3.5

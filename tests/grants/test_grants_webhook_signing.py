@@ -95,6 +95,16 @@ def test_retry_schedule_follows_the_contract_with_ten_percent_jitter():
     assert len(delays) > 1, "jitter spreads retries"
 
 
+def test_a_scaled_schedule_keeps_its_shape_and_number_of_attempts():
+    """The drills' scale shrinks every delay alike; attempt 1 still goes at once, 9 never."""
+    rng = random.Random(7)
+    assert ws.retry_delay(1, scale=0.01) == timedelta(0)
+    for attempt, base in enumerate([0, 5, 300, 1800, 7200, 18000, 36000, 36000], start=1):
+        delay = ws.retry_delay(attempt, rng=rng, scale=0.01).total_seconds()
+        assert base * 0.01 * 0.9 <= delay <= base * 0.01 * 1.1
+    assert ws.retry_delay(9, scale=0.01) is None
+
+
 def test_retry_after_parsing():
     now = datetime(2026, 12, 1, tzinfo=UTC)
     assert ws.parse_retry_after("120") == timedelta(seconds=120)
