@@ -324,11 +324,13 @@ class Drill:
                 "SUANLI_STAFF_ALERT_EMAILS": "drill-ops@suanli.localhost",
                 # E-mails land as files the drill can count ("each reminder sent once").
                 "EMAIL_URL": f"filemail:///{self.mail_dir}",
+                "DJANGO_STATIC_ROOT": str(self.tmp / "static"),
                 "PYTHONPATH": str(ROOT),
                 "PYTHONUNBUFFERED": "1",
             }
         )
         (self.tmp / "var").mkdir(parents=True, exist_ok=True)
+        (self.tmp / "static").mkdir(parents=True, exist_ok=True)
         self.mail_dir.mkdir(parents=True, exist_ok=True)
         if self.database:
             env["DATABASE_URL"] = database_create(self.database)
