@@ -1,10 +1,13 @@
 """Per-client rate limits kept in the shared cache (Redis when deployed), so every web process
 counts the same requests. A fixed window per hour: simple, and enough to stop a script."""
 
+import logging
 import time
 
 from django.core.cache import cache
 from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -19,12 +22,18 @@ def rate_limit_exceeded(
     """Count one request of `scope` from this client; True once it is over `limit` this window."""
     window = int(time.time() // window_seconds)
     key = f"suanli:ratelimit:{scope}:{client_address(request)}:{window}"
-    cache.add(key, 0, timeout=window_seconds + 60)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window_seconds + 60)
-        count = 1
+        cache.add(key, 0, timeout=window_seconds + 60)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window_seconds + 60)
+            count = 1
+    except Exception as error:  # noqa: BLE001 - any cache outage (Redis down, timeout)
+        # The limit only slows scripts down; with the cache out, refusing every founder (an
+        # error page, hours before a round closes) would be worse than not counting for a while.
+        logger.warning("rate limit %s not counted, the cache is unavailable: %s", scope, error)
+        return False
     return count > limit
 
 
