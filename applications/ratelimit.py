@@ -29,7 +29,7 @@ def rate_limit_exceeded(
         except ValueError:  # expired between add and incr
             cache.set(key, 1, timeout=window_seconds + 60)
             count = 1
-    except Exception as error:  # noqa: BLE001 - any cache outage (Redis down, timeout)
+    except Exception as error:
         # The limit only slows scripts down; with the cache out, refusing every founder (an
         # error page, hours before a round closes) would be worse than not counting for a while.
         logger.warning("rate limit %s not counted, the cache is unavailable: %s", scope, error)
