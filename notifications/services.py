@@ -150,11 +150,13 @@ def notification_resend(
     return notification
 
 
-def notifications_requeue_stale(*, older_than_minutes: int = 10) -> int:
-    """Queue again the messages still pending long after they were written: their first
-    enqueue was lost (a broker outage at commit time). Sending is idempotent, so a message whose
-    first task is merely slow is still sent once."""
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+def notifications_requeue_stale(*, older_than_seconds: int | None = None) -> int:
+    """Queue again the messages still pending long after they were written (by default
+    NOTIFICATIONS_STALE_SECONDS): their first enqueue was lost (a broker outage at commit time).
+    Sending is idempotent, so a message whose first task is merely slow is still sent once."""
+    if older_than_seconds is None:
+        older_than_seconds = settings.NOTIFICATIONS_STALE_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     stale = list(
         Notification.objects.filter(
             state=Notification.State.PENDING, created_at__lt=cutoff

@@ -266,9 +266,12 @@ LOGGING["loggers"].update(
 )
 
 # --- notifications ---
+# Messages still pending this long after they were written lost their first enqueue (a broker
+# outage at commit time); the sweep below queues them again this often.
+NOTIFICATIONS_STALE_SECONDS = env.int("SUANLI_NOTIFICATIONS_STALE_SECONDS", default=600)
 CELERY_BEAT_SCHEDULE["notifications-requeue-stale"] = {
     "task": "notifications.tasks.notifications_requeue_stale_task",
-    "schedule": 300.0,
+    "schedule": env.float("SUANLI_NOTIFICATIONS_REQUEUE_SECONDS", default=300.0),
 }
 
 # --- transparency ---
