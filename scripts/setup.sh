@@ -57,6 +57,25 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# The browser tests' JavaScript (axe-core, pinned in package-lock.json): reinstalled only when the
+# lock file changed since the last successful install, like the Python requirements above.
+if ! command -v npm >/dev/null; then
+  echo "Installing Node.js and npm (the browser tests inject axe-core from the npm registry)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+fi
+command -v npm >/dev/null || { echo "npm is missing and could not be installed" >&2; exit 1; }
+npm_stamp=node_modules/.package-lock.sha256
+npm_want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$npm_stamp" ] || [ "$(cat "$npm_stamp")" != "$npm_want" ] || [ ! -f node_modules/axe-core/axe.min.js ]; then
+  if ! npm ci --no-audit --no-fund >var/npm-install.log 2>&1; then
+    cat var/npm-install.log >&2
+    exit 1
+  fi
+  echo "$npm_want" > "$npm_stamp"
+fi
+
 # Translations: the .po files are the source, the .mo files are built here (not committed).
 if find . -path ./.venv -prune -o -name '*.po' -print | grep -q .; then
   .venv/bin/python manage.py compilemessages -v0 --ignore=.venv

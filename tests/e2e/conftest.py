@@ -1,14 +1,20 @@
 """Browser tests: Playwright drives Debian's Chromium (never a downloaded browser) against
-pytest-django's live server, with axe-core (bundled by axe-playwright-python) injected into
-every page a founder or a member of the public sees.
+pytest-django's live server, with axe-core (from the npm registry, pinned in package-lock.json,
+installed by scripts/setup.sh) injected into every page a founder, staff or the public sees.
 
 One browser for the run (see `browser`), launched by Playwright with a fresh temporary profile
 (user-data dir); every test gets fresh browser contexts (no shared cookies or sessions).
 Other packages may import `browser`, `new_page`, `check_page` and `_fresh_rate_limits`.
 """
 
+import contextlib
+import functools
 import os
 import re
+import signal
+import subprocess
+import sys
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,10 +25,11 @@ import pytest
 # refuses to run there unless told the calls are deliberate and synchronous.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
 
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
+AXE_FILE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -62,6 +69,7 @@ def browser() -> Iterator[Browser]:
     so the rest of the suite runs without it."""
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is not installed: run `bash scripts/setup.sh`")
+    _axe_script()  # fails now, not on the first page, when axe-core is not installed
     if _shared["users"] == 0:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
         playwright = sync_playwright().start()
@@ -101,7 +109,7 @@ def new_page(browser: Browser, live_server, transactional_db) -> Iterator[Callab
             viewport={"width": width, "height": DESKTOP["height"]},
         )
         context.set_default_timeout(TIMEOUT_MS)
-        context.add_init_script(AXE_SCRIPT)
+        context.add_init_script(_axe_script())
         contexts.append(context)
         if not java_script:
             _SCRIPTLESS.add(context)
@@ -122,11 +130,22 @@ def _fresh_rate_limits():
     cache.clear()
 
 
+@functools.cache
+def _axe_script() -> str:
+    """axe-core as npm installed it. Missing is a failure, never a skip: a browser suite
+    that silently stops checking accessibility would pass on anything."""
+    if not AXE_FILE.exists():
+        pytest.fail(
+            f"{AXE_FILE.relative_to(ROOT)} is missing: run `bash scripts/setup.sh` (npm ci)"
+        )
+    return AXE_FILE.read_text(encoding="utf-8")
+
+
 def axe_violations(page: Page) -> list[dict]:
     """axe-core's violations for the page (axe is added to each document by an init script in
     the contexts made here, and injected on the spot anywhere else)."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.evaluate(AXE_SCRIPT)
+        page.evaluate(_axe_script())
     return page.evaluate(
         "options => axe.run(document, options).then(r => r.violations)", AXE_OPTIONS
     )
@@ -219,3 +238,100 @@ def check_page(page: Page, *, language: str) -> None:
     assert page.locator("html").get_attribute("lang") == language, page.url
     assert_accessible(page)
     assert_reflows(page)
+
+
+# --- a real Celery worker on the browser lane's database and broker -------------------------
+
+
+class Worker:
+    """A `celery worker` subprocess on the same database and broker as the test. It starts in
+    the background (a worker boots in seconds; the journey does not wait for it) and takes
+    tasks only inside `taking_tasks()`: outside it the portal's tasks run eagerly, in process,
+    so e-mails still land in the test's mail outbox."""
+
+    def __init__(self, process: subprocess.Popen, log_path: Path) -> None:
+        self.process = process
+        self.log_path = log_path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    @contextlib.contextmanager
+    def taking_tasks(self) -> Iterator["Worker"]:
+        from portal.celery import app
+
+        deadline = time.monotonic() + 90
+        while "ready." not in self.log():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the Celery worker did not start:\n" + self.log()[-3000:])
+            time.sleep(0.2)
+        previous = app.conf.task_always_eager
+        app.conf.task_always_eager = False
+        try:
+            yield self
+        finally:
+            app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def celery_worker(live_server, transactional_db, tmp_path) -> Iterator[Worker]:
+    """A real worker, on whatever the browser lane runs: a SQLite file and the embedded
+    file-system broker (scripts/test-browser.sh), or PostgreSQL and Redis. An in-memory
+    test database cannot be shared with another process, so that is a failure, not a skip."""
+    from django.conf import settings
+    from django.db import connection
+
+    from tests.conftest import _database_url_for_test_db
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.fail(
+            "a real worker needs a test database in a file: run `bash scripts/test-browser.sh` "
+            "(it sets SUANLI_TEST_DATABASE_NAME)"
+        )
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.test",
+        "DATABASE_URL": _database_url_for_test_db(),
+    }
+    if settings.CELERY_BROKER_URL.startswith("redis://"):
+        # A shared Redis may hold messages of an earlier run; the file broker's folder is this
+        # run's own (test-browser.sh gives the lane a fresh SUANLI_VAR_DIR).
+        subprocess.run(
+            [sys.executable, "-m", "celery", "-A", "portal", "purge", "-f"],
+            cwd=ROOT,
+            env=environment,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=1",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield Worker(process, log_path)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -18,6 +18,8 @@ from tests.factories import CenterFactory, RoundFactory
 from .conftest import NARROW, check_page
 from .forms import ERROR_PREFIX, assert_error_summary, submit_main_form
 
+pytestmark = pytest.mark.browser
+
 USCC = "91230184MA1BUFLT44"
 # What a founder typing with a Chinese input method may send: full-width letters and digits,
 # spaces between the groups. The form turns it into the code above.

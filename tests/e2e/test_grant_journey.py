@@ -14,6 +14,8 @@ from tests.grants.factories import offered_grant
 from .conftest import NARROW, check_page
 from .forms import assert_error_summary, submit_main_form
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.mark.parametrize(
     ("language", "width"), [("zh-hans", NARROW), ("en", 1280)], ids=["zh-hans-320px", "en-desktop"]

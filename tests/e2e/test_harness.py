@@ -6,6 +6,8 @@ from playwright.sync_api import Browser
 
 from .conftest import _SCRIPTLESS, NARROW, assert_accessible, assert_reflows
 
+pytestmark = pytest.mark.browser
+
 BAD_PAGE = """<!DOCTYPE html><html><head><title>Bad</title></head><body><main>
 <h1>Bad page</h1><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
 <input type="text" name="nameless">

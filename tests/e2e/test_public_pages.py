@@ -15,6 +15,8 @@ from tests.factories import ApplicationFactory, CenterFactory, RoundFactory
 
 from .conftest import NARROW, check_page
 
+pytestmark = pytest.mark.browser
+
 # Each language at one width, so axe also sees the narrow layout (a table that scrolls inside
 # its wrapper at 320 px is a region keyboard users must reach); check_page checks reflow anyway.
 LANGUAGES = [pytest.param("zh-hans", NARROW, id="zh-hans-320px"), pytest.param("en", 1280, id="en")]

@@ -10,6 +10,8 @@ from letters import services
 from tests.e2e.conftest import _fresh_rate_limits, browser, check_page, new_page  # noqa: F401
 from tests.letters.factories import make_grant
 
+pytestmark = pytest.mark.browser
+
 LANGUAGES = ["zh-hans", "en"]
 
 
