@@ -182,14 +182,16 @@ def milestone_evidence_submit(
             },
             actor_label="" if _is_user(actor) else "founder",
         )
-        _enqueue_check(milestone.pk)
+        _enqueue_check(milestone.pk, attempts=0)
     return milestone
 
 
-def _enqueue_check(milestone_id: int) -> None:
+def _enqueue_check(milestone_id: int, attempts: int) -> None:
+    """Queue the check of one slot: the milestone's ``attempts`` so far. A second task for the
+    same slot (two beats, a redelivery) finds the attempt already counted and does nothing."""
     from .tasks import milestone_check
 
-    transaction.on_commit(lambda: milestone_check.delay(milestone_id))
+    transaction.on_commit(lambda: milestone_check.delay(milestone_id, attempts))
 
 
 # --- automatic checks ----------------------------------------------------------
@@ -233,19 +235,21 @@ class CheckOutcome:
     released: bool = False
 
 
-def milestone_check_run(*, milestone_id: int) -> CheckOutcome:
+def milestone_check_run(*, milestone_id: int, attempts: int | None = None) -> CheckOutcome:
     """Run the checker for a submitted milestone and apply its verdict.
 
     The network work happens outside any transaction (no row lock held while waiting on
     GitHub); the verdict is then applied by :func:`milestone_check_apply`, which locks the
     row and re-reads the state, so running this twice (a redelivered task, beat and an
-    on-commit nudge at once) releases the tranche exactly once.
+    on-commit nudge at once) releases the tranche exactly once. With ``attempts`` (the slot
+    the task was queued for) a duplicate of an already counted attempt checks nothing.
     """
-    milestone = (
-        Milestone.objects.select_related("grant__application")
-        .filter(pk=milestone_id, state=Milestone.State.SUBMITTED, needs_review=False)
-        .first()
+    pending = Milestone.objects.select_related("grant__application").filter(
+        pk=milestone_id, state=Milestone.State.SUBMITTED, needs_review=False
     )
+    if attempts is not None:
+        pending = pending.filter(check_attempts=attempts)
+    milestone = pending.first()
     if milestone is None:
         return CheckOutcome(check=None)
     revision = milestone.evidence_revision
@@ -270,6 +274,7 @@ def milestone_check_run(*, milestone_id: int) -> CheckOutcome:
         checker_kind=checker_kind,
         result=result,
         started_at=started,
+        attempts=milestone.check_attempts,
     )
 
 
@@ -280,8 +285,12 @@ def milestone_check_apply(
     checker_kind: str,
     result: checkers.CheckResult,
     started_at: dt.datetime,
+    attempts: int | None = None,
 ) -> CheckOutcome:
-    """Record a check and, if the milestone is still waiting on that evidence, act on it."""
+    """Record a check and, if the milestone is still waiting on that evidence, act on it.
+
+    ``attempts`` is the count the check started from: if another check of the same slot
+    was applied meanwhile (it ran at the same time), this one is stale."""
     with transaction.atomic():
         milestone = (
             Milestone.objects.select_for_update().select_related("grant").get(pk=milestone_id)
@@ -291,6 +300,7 @@ def milestone_check_apply(
             and milestone.evidence_revision == revision
             and not milestone.needs_review
             and milestone.grant.status in LIVE_GRANT_STATUSES
+            and (attempts is None or milestone.check_attempts == attempts)
         )
         check = EvidenceCheck(
             milestone=milestone,
@@ -419,12 +429,12 @@ def milestones_check_due(*, now: dt.datetime | None = None, limit: int = 200) ->
             grant__status__in=LIVE_GRANT_STATUSES,
         )
         .order_by("next_check_at")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "check_attempts")[:limit]
     )
     with transaction.atomic():
-        for milestone_id in due:
-            _enqueue_check(milestone_id)
-    return due
+        for milestone_id, attempts in due:
+            _enqueue_check(milestone_id, attempts)
+    return [milestone_id for milestone_id, _ in due]
 
 
 # --- staff decisions -----------------------------------------------------------
@@ -439,7 +449,7 @@ def milestone_recheck(*, milestone: Milestone, actor: AbstractBaseUser | None) -
         milestone.next_check_at = timezone.now()
         milestone.save()
         audit_record(actor=actor, action="milestone.recheck", target=milestone)
-        _enqueue_check(milestone.pk)
+        _enqueue_check(milestone.pk, attempts=0)
     return milestone
 
 

@@ -18,9 +18,10 @@ from . import services
     retry_backoff_max=600,
     max_retries=5,
 )
-def milestone_check(milestone_id: int) -> str:
-    """Check a submitted milestone's evidence and apply the verdict (at most once per revision)."""
-    outcome = services.milestone_check_run(milestone_id=milestone_id)
+def milestone_check(milestone_id: int, attempts: int | None = None) -> str:
+    """Check a submitted milestone's evidence and apply the verdict (at most once per revision
+    and attempt: ``attempts`` is the slot it was queued for; None from older queued tasks)."""
+    outcome = services.milestone_check_run(milestone_id=milestone_id, attempts=attempts)
     return outcome.check.outcome if outcome.check is not None else "nothing_to_check"
 
 

@@ -249,6 +249,31 @@ def test_rate_limited_check_is_retried_with_backoff_then_goes_to_staff(
     assert len(delays) == 1 and 119 <= delays[0] <= 121  # 60 s, then 120 s, then staff
 
 
+def test_the_same_due_check_queued_twice_counts_one_attempt(
+    checker_settings, server, django_capture_on_commit_callbacks
+):
+    """Two beats running by mistake (or a redelivered task) queue the check of one due
+    milestone twice: the second finds that attempt already counted and changes nothing, so a
+    rate-limited check is not pushed to staff review after one real attempt."""
+    server.add(
+        REPO,
+        status=403,
+        recorded="github/rate_limited.json",
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1779948000"},
+    )
+    grant = accepted_grant()
+    milestone = code_milestone(grant)
+    services.milestone_evidence_submit(milestone=milestone, url=REPO_URL)  # nudge lost
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.milestones_check_due() == [milestone.pk]  # beat one
+        assert services.milestones_check_due() == [milestone.pk]  # beat two, same cycle
+    milestone.refresh_from_db()
+    assert milestone.check_attempts == 1
+    assert milestone.needs_review is False
+    assert milestone.next_check_at is not None
+    assert [c.outcome for c in milestone.checks.filter(applied=True)] == ["retry"]
+
+
 def test_uncertain_but_not_transient_goes_straight_to_staff(
     checker_settings, server, django_capture_on_commit_callbacks
 ):
