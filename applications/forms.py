@@ -150,6 +150,22 @@ class SafeModelChoiceField(forms.ModelChoiceField):
 
 
 class RoundChoiceField(SafeModelChoiceField):
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            # A founder who chose the round while it was open and pressed "submit" just after
+            # it closed needs to hear that, not "select a round".
+            plausible = isinstance(value, str) and "\x00" not in value and len(value) <= 64
+            if (
+                plausible
+                and Round.objects.filter(code=value, closes_at__lte=timezone.now()).exists()
+            ):
+                raise forms.ValidationError(
+                    _("This round has closed. Select a round that is open"), code="closed"
+                ) from None
+            raise
+
     def label_from_instance(self, obj: Round) -> str:
         closes = timezone.localtime(obj.closes_at).date()
         from django.utils.formats import date_format

@@ -169,6 +169,8 @@ def test_only_open_rounds_are_offered(client, open_round):
     assert 'value="wuhan-2026-r2"' in page
     assert 'value="closed-round"' not in page
     response = client.post("/en/apply/", answers(round=closed.code))
+    assert "This round has closed. Select a round that is open" in response.content.decode()
+    response = client.post("/en/apply/", answers(round="no-such-round"))
     assert "Select a round that is open for applications" in response.content.decode()
 
 
