@@ -17,7 +17,7 @@ Checks, counted on both sides (Suanli's delivery rows and the receiver's own SQL
     and holds V, the grant's version in Suanli.
 
 Usage: .venv/bin/python drills/receiver_outage.py [--events 1000]
-CI short form: --short (200 events)
+CI short form: --short (100 events)
 """
 
 from __future__ import annotations
@@ -44,11 +44,11 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000)
     parser.add_argument("--failed-attempts", type=int, default=3, help="attempts to outlast")
     parser.add_argument("--retry-scale", type=float, default=None, help="0.01 (short: 0.005)")
-    parser.add_argument("--short", action="store_true", help="CI form: 200 events")
+    parser.add_argument("--short", action="store_true", help="CI form: 100 events")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and logs")
     args = parser.parse_args()
     if args.short:
-        args.events = min(args.events, 200)
+        args.events = min(args.events, 100)
     # The whole schedule (8 attempts) must outlast producing the events: about 16 min at 0.01,
     # 8 min at 0.005, against 1-3 min of production here.
     if args.retry_scale is None:
