@@ -25,7 +25,7 @@ Exit code 1 when a correctness check fails (errors, lost, duplicate, incomplete 
 a missed speed target fails the full form only (--short prints it, for a busy CI machine).
 
 Usage: .venv/bin/python bench/load_rush.py              # 8, 32, 128 clients, 30 s, 1,000,000
-       .venv/bin/python bench/load_rush.py --short      # 8 and 32 clients, 6 s, 20,000 entrants
+       .venv/bin/python bench/load_rush.py --short      # 8 and 32 clients, 5 s, 5,000 entrants
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def start_locust(
 ) -> tuple[subprocess.Popen, Path]:
     """locust in the background; its figures and confirmations are written to the returned
     path when it stops (see bench/locustfile_rush.py)."""
-    result = folder / f"locust-{user}-{clients}-{time.monotonic_ns()}.json"
+    result = folder / f"locust-{user.replace(' ', '+')}-{clients}-{time.monotonic_ns()}.json"
     environment = {**os.environ, **extra, "RUSH_RESULT_PATH": str(result)}
     process = subprocess.Popen(
         [sys.executable, "-m", "locust", "-f", str(ROOT / "bench/locustfile_rush.py"),
@@ -165,7 +165,7 @@ def start_locust(
          # Let each user finish its journey when time is up, so every submission the server
          # accepted is also seen confirmed by its client.
          "--stop-timeout", "30", "--exit-code-on-error", "0",
-         "--host", f"http://127.0.0.1:{port}", user],
+         "--host", f"http://127.0.0.1:{port}", *user.split()],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
@@ -238,15 +238,15 @@ def ms(value: float) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--short", action="store_true", help="CI form: 8 and 32 clients, 6 s")
+    parser.add_argument("--short", action="store_true", help="CI form: 8 and 32 clients, 5 s")
     parser.add_argument("--clients", type=int, nargs="+", help="concurrency levels")
     parser.add_argument("--seconds", type=int, help="measured time per scenario and level")
     parser.add_argument("--entrants", type=int, help="entrants of the draw for 'find'")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     levels = args.clients or ([8, 32] if args.short else [8, 32, 128])
-    seconds = args.seconds or (6 if args.short else 30)
-    entrants = args.entrants or (20_000 if args.short else 1_000_000)
+    seconds = args.seconds or (5 if args.short else 30)
+    entrants = args.entrants or (5_000 if args.short else 1_000_000)
 
     folder = Path(tempfile.mkdtemp(prefix="suanli-load-rush-"))
     admin_url = os.environ.get(
@@ -293,9 +293,9 @@ def main() -> int:
             )  # fmt: skip
 
         # Warm every gunicorn worker (imports, templates, connections) before measuring.
-        warm = [run(user, 8, 2) for user in ("TrivialUser", "ApplicantUser", "FindReferenceUser")]
-        confirmed = list(warm[1]["confirmed"])
-        errors: list[str] = [e for w in warm for e in w["errors"] + w.get("journey_failures", [])]
+        warm = run("TrivialUser ApplicantUser FindReferenceUser", 6, 3)
+        confirmed = list(warm["confirmed"])
+        errors: list[str] = warm["errors"] + warm["journey_failures"]
         verdicts: list[tuple[str, bool, bool]] = []  # (line, passed, is correctness)
         print(
             f"\n{'clients':>7} {'scenario':<12} {'req/s':>7} {'p50':>8} {'p95':>8} {'p99':>8}"
