@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
-from operator import itemgetter
+from operator import itemgetter, lt
 from typing import Any
 
 SPEC = "suanli-draw/1"
@@ -125,6 +125,9 @@ class DrawResult:
     tickets: list[str]
     winner_flags: bytearray
     waitlist_positions: list[int | None] = field(repr=False)
+    # order[i] is the input position (in ``DrawInput.refs``) of the entrant ranked i + 1, so
+    # values kept beside the entrants (application ids) follow the ranking without a lookup.
+    order: list[int] = field(default_factory=list, repr=False)
 
     def __len__(self) -> int:
         return len(self.refs)
@@ -365,19 +368,24 @@ def parse_input(data: Mapping[str, Any], *, require_beacon_value: bool = True) -
 # --- computation ------------------------------------------------------------------------
 
 
+def _ref_order(refs: list[str]) -> list[int] | None:
+    """Input positions in byte order of ref (references are ASCII, so str order is byte
+    order), or None when the list is already strictly ascending; refuses duplicates."""
+    if all(map(lt, refs, islice(refs, 1, None))):
+        return None
+    order = sorted(range(len(refs)), key=refs.__getitem__)
+    for a, b in zip(order, islice(order, 1, None), strict=False):
+        if refs[a] == refs[b]:
+            raise DrawInputError("entrants", f"reference {refs[a]} appears more than once")
+    return order
+
+
 def sort_entrants(refs: list[str], strata: list[str]) -> tuple[list[str], list[str]]:
-    """Entrants in byte order of ref (references are ASCII, so str order is byte order);
-    refuses duplicates, naming the reference."""
-    n = len(refs)
-    if all(a < b for a, b in zip(refs, islice(refs, 1, None), strict=False)):
+    """Entrants in byte order of ref; refuses duplicates, naming the reference."""
+    order = _ref_order(refs)
+    if order is None:
         return refs, strata
-    order = sorted(range(n), key=refs.__getitem__)
-    refs = [refs[i] for i in order]
-    strata = [strata[i] for i in order]
-    for a, b in zip(refs, islice(refs, 1, None), strict=False):
-        if a == b:
-            raise DrawInputError("entrants", f"reference {a} appears more than once")
-    return refs, strata
+    return [refs[i] for i in order], [strata[i] for i in order]
 
 
 def entrants_digest(sorted_refs: Sequence[str], sorted_strata: Sequence[str]) -> str:
@@ -457,7 +465,12 @@ def run_draw(draw: DrawInput) -> DrawResult:
     """Steps 1-5 of the spec for validated input (see ``parse_input``)."""
     if not draw.beacon.has_value:
         raise DrawInputError("beacon", "has no value yet")
-    refs, strata = sort_entrants(draw.refs, draw.strata)
+    entrant_order = _ref_order(draw.refs)
+    if entrant_order is None:
+        refs, strata = draw.refs, draw.strata
+    else:
+        refs = [draw.refs[i] for i in entrant_order]
+        strata = [draw.strata[i] for i in entrant_order]
     digest = entrants_digest(refs, strata)
     seed = compute_seed(draw.draw_id, digest, draw.beacon.line())
     tickets = compute_tickets(seed, refs)
@@ -475,6 +488,8 @@ def run_draw(draw: DrawInput) -> DrawResult:
     else:
         ranked_refs, ranked_strata, ranked_tickets = list(refs), list(strata), list(tickets)
     flags = select_winners(ranked_strata, draw.winners, draw.quotas)
+    if entrant_order is not None:
+        order = [entrant_order[i] for i in order]
     return DrawResult(
         entrants_digest=digest,
         seed=seed,
@@ -483,6 +498,7 @@ def run_draw(draw: DrawInput) -> DrawResult:
         tickets=ranked_tickets,
         winner_flags=flags,
         waitlist_positions=waitlist_positions(flags),
+        order=order,
     )
 
 
