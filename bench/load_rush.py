@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from drills.private_services import (  # noqa: E402
     PrivateRedis,
+    collected_static,
     drop_database,
     manage,
     production_environment,
@@ -263,10 +264,10 @@ def main() -> int:
             redis=redis,
             extra={"SUANLI_APPLICATION_RATE_LIMIT_PER_HOUR": "1000000000"},
         )
-        os.environ.update(environment)
         started = time.perf_counter()
         manage(environment, "migrate", "-v0")
-        manage(environment, "collectstatic", "--noinput", "-v0")
+        environment["DJANGO_STATIC_ROOT"] = collected_static(environment)
+        os.environ.update(environment)
         round_settings = create_rush_round()
         draw_id = create_draw(entrants)
         prepared = time.perf_counter() - started
