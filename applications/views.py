@@ -199,6 +199,8 @@ def apply(request: HttpRequest) -> HttpResponse:
             "honeypot_field": HONEYPOT_FIELD,
             "any_round_open": form.fields["round"].queryset.exists(),
         },
+        # Answers that need fixing were refused: say so to software too (browsers show the page).
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -215,6 +217,7 @@ def check(request: HttpRequest) -> HttpResponse:
             request,
             "applications/apply.html",
             {"form": form, "honeypot_field": HONEYPOT_FIELD, "any_round_open": True},
+            status=400 if request.method == "POST" else 200,
         )
     if request.method == "POST":
         if rate_limit_exceeded(
@@ -234,6 +237,7 @@ def check(request: HttpRequest) -> HttpResponse:
                 request,
                 "applications/apply.html",
                 {"form": form, "honeypot_field": HONEYPOT_FIELD, "any_round_open": True},
+                status=400,
             )
         request.session.pop(PENDING_SESSION_KEY, None)
         return redirect("applications:confirmation", token=status_token_make(application))

@@ -109,7 +109,7 @@ def main() -> int:
                 else:
                     report.check(
                         f"{label}: refused with '{CLOSED[language]}'",
-                        response.status_code == 200 and CLOSED[language] in response.text,
+                        response.status_code == 400 and CLOSED[language] in response.text,
                         response.status_code,
                     )
                     report.check(f"{label}: nothing stored", stored is None)

@@ -86,6 +86,6 @@ def test_submitting_one_second_after_close_is_refused_and_says_so(
     fill_in(client, language)  # answers given while the round was open
     at(monkeypatch, closing_round.closes_at + dt.timedelta(seconds=1))
     response = client.post(f"/{language}/apply/check/")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert not Application.objects.exists()
