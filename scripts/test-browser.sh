@@ -17,4 +17,5 @@ export CACHE_URL="filecache://$lane/cache"
 unset DATABASE_URL CELERY_BROKER_URL
 
 # -m browser: exactly the tests marked as browser tests (tests/e2e, tests/letters' page).
-exec .venv/bin/python -m pytest -q -m browser "$@"
+# Not exec: the trap above removes the run's folder when pytest is done.
+.venv/bin/python -m pytest -q -m browser "$@"

@@ -20,7 +20,7 @@ from django.core import mail
 from django.utils import timezone, translation
 from playwright.sync_api import Page, expect
 
-from applications.models import Application
+from applications.models import Application, Round
 from centers.models import CenterCapacity
 from grants.models import Grant
 from grants.services import grant_allocate
@@ -216,7 +216,7 @@ def test_a_founder_applies_wins_and_gets_the_grant_letter(
     # worker draws. (The close is moved, not waited for: the round's rules are the same.)
     draw = round_with_draw
     closed = timezone.now() - dt.timedelta(minutes=1)
-    type(draw.round).objects.filter(pk=draw.round_id).update(closes_at=closed)
+    Round.objects.filter(pk=draw.round_id).update(closes_at=closed)
     Draw.objects.filter(pk=draw.pk).update(entries_close_at=closed)
     with celery_worker.taking_tasks():
         draws_advance_task.delay()

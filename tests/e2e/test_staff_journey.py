@@ -6,6 +6,7 @@ violations, reflow at 320 px, screenshots at 320 and 1280 px."""
 
 from __future__ import annotations
 
+import io
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from applications.models import Application
 from centers.models import WebhookEndpoint
-from core.demo import DEMO_PASSWORD
+from core.demo import DEMO_PASSWORD, load_demo
 from grants.models import Grant, WebhookDelivery
 from grants.webhook_signing import generate_secret
 from tests.factories import ApplicationFactory, GpuTypeFactory, RoundFactory
@@ -63,9 +64,7 @@ def center_endpoint():
 def staff_work(transactional_db, center_endpoint):
     """The demo staff (one per group), a drawn round with capacity at a center whose billing
     endpoint is live, and an application in an open round that the rules sent to review."""
-    from core.demo import load_demo
-
-    load_demo(stdout=_Silent())
+    load_demo(stdout=io.StringIO())
     draw = completed_draw(entrants=4, winners=2)
     gpu_type = GpuTypeFactory()
     CenterCapacityFactory(gpu_type=gpu_type, round=draw.round)
@@ -80,14 +79,14 @@ def staff_work(transactional_db, center_endpoint):
     return draw, to_review, received
 
 
-class _Silent:
-    def write(self, text: str) -> None:
-        return
-
-
-def _sign_in(page: Page, journey: Journey, *, language: str, username: str) -> None:
+def _sign_in(
+    page: Page, journey: Journey, *, language: str, username: str, first: bool = False
+) -> None:
+    """Sign in on the admin's login page; its check and screenshots are kept the first time
+    only (the page is the same for every user), the home page's for each role."""
     page.goto(f"/{language}/admin/login/")
-    journey.step(f"{username}-sign-in")
+    if first:
+        journey.step("sign-in")
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(DEMO_PASSWORD)
     page.locator("#login-form [type=submit]").click()
@@ -105,7 +104,7 @@ def test_reviewer_allocator_and_auditor_in_the_admin(new_page, staff_work, langu
     # The reviewer: the applications that need review, one decided with a reason.
     page = new_page(width=width)
     journey = Journey(page, name="3-staff", language=language)
-    _sign_in(page, journey, language=language, username="reviewer")
+    _sign_in(page, journey, language=language, username="reviewer", first=True)
     page.goto(f"/{language}/admin/applications/application/")
     journey.step("reviewer-applications")
     page.locator("#changelist-filter a[href*='status__exact=needs_review']").click()
