@@ -1,0 +1,64 @@
+"""The public draw pages take the same number of queries for 5 entrants or 50: the results
+table and the list of draws never query per row."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.lottery.conftest import add_entrants, make_round
+from tests.lottery.flow import completed_declared_draw
+
+pytestmark = pytest.mark.django_db
+
+# Measured when these tests were written (SQLite, default lane).
+DRAW_PAGE = 3
+DRAW_LIST = 2
+
+
+def queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(context.captured_queries)
+
+
+def completed(entrants: int, code: str):
+    round_ = make_round(
+        code=code, closes_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC), winners=min(3, entrants)
+    )
+    add_entrants(round_, entrants)
+    return completed_declared_draw(round_)
+
+
+def test_the_draw_page_takes_the_same_queries_for_5_or_50_entrants(
+    client, django_assert_max_num_queries
+):
+    small = completed(5, "draw-five")
+    large = completed(50, "draw-fifty")
+    for language in ("en", "zh-hans"):
+        few = queries(client, f"/{language}/draws/{small.draw_id}/")
+        many = queries(client, f"/{language}/draws/{large.draw_id}/")
+        assert many == few
+    with django_assert_max_num_queries(DRAW_PAGE):
+        client.get(f"/en/draws/{large.draw_id}/")
+
+
+def test_finding_a_reference_on_the_draw_page_takes_the_same_queries(client):
+    small = completed(5, "draw-five")
+    large = completed(50, "draw-fifty")
+    reference = large.entries.order_by("rank").last().reference
+    few = queries(client, f"/en/draws/{small.draw_id}/?ref={reference}")
+    many = queries(client, f"/en/draws/{large.draw_id}/?ref={reference}")
+    assert many == few
+
+
+def test_the_list_of_draws_does_not_query_per_draw(client, django_assert_max_num_queries):
+    completed(5, "draw-one")
+    one = queries(client, "/en/draws/")
+    for number in range(4):
+        completed(5, f"draw-more-{number}")
+    assert queries(client, "/en/draws/") == one
+    with django_assert_max_num_queries(DRAW_LIST):
+        client.get("/en/draws/")
