@@ -4,7 +4,8 @@ A drill sets things up, breaks them, recovers, and checks. This module does the 
 the bookkeeping so each drill reads as its own story:
 
 - a scratch PostgreSQL database on the machine's server (never the server itself: other work
-  uses it), created, migrated and dropped again;
+  uses it), copied from a migrated template database (`suanli_drill_template_<hash of the
+  migrations>`, built once) and dropped again;
 - a private `redis-server` on a free port in a temporary folder (so a drill may stop it, and no
   other run's queue is ever purged), or a Redis DB number of the caller's choice;
 - the environment every child process gets (database, broker, cache, a temporary var folder,
@@ -86,16 +87,67 @@ def database_url(name: str, *, server_url: str = POSTGRES_SERVER_URL) -> str:
     return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
 
 
-def database_create(name: str, *, server_url: str = POSTGRES_SERVER_URL) -> str:
-    """(Re)create database ``name`` on the server; return its URL. Names are the caller's own."""
+def database_create(
+    name: str, *, server_url: str = POSTGRES_SERVER_URL, template: str | None = None
+) -> str:
+    """(Re)create database ``name`` on the server, empty or as a copy of ``template``; return
+    its URL. Names are the caller's own."""
     import psycopg
 
     if not name.replace("_", "").isalnum() or name in {"postgres", "test", "template1"}:
         raise ValueError(f"refusing to recreate database {name!r}")
+    copy = f" TEMPLATE {template}" if template else ""
     with psycopg.connect(_psycopg_url(server_url), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
+        conn.execute(f"CREATE DATABASE {name}{copy}")
     return database_url(name, server_url=server_url)
+
+
+def migrated_template(*, server_url: str = POSTGRES_SERVER_URL) -> str:
+    """Name of a database on the server holding the current migrations, made once per set of
+    migration files (about 13 s on a busy 2-core machine), so each drill's scratch database is
+    a quick copy of it instead of a fresh `migrate`."""
+    import hashlib
+
+    import psycopg
+
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.glob("*/migrations/*.py")):
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    name = f"suanli_drill_template_{digest.hexdigest()[:12]}"
+    with psycopg.connect(_psycopg_url(server_url), autocommit=True) as conn:
+        # One drill builds it while another waits; the lock ends with this connection.
+        conn.execute("SELECT pg_advisory_lock(hashtext('suanli_drill_template'))")
+        names = [
+            row[0]
+            for row in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'suanli_drill_template_%'"
+            )
+        ]
+        if name in names:
+            return name
+        for stale in names:  # templates of older migrations
+            conn.execute(f"DROP DATABASE IF EXISTS {stale} WITH (FORCE)")
+        building = f"{name}_building"
+        conn.execute(f"DROP DATABASE IF EXISTS {building} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {building}")
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(building, server_url=server_url),
+            "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+            "SUANLI_VAR_DIR": tempfile.mkdtemp(prefix="suanli-drill-template-"),
+        }
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=600,
+        )
+        shutil.rmtree(env["SUANLI_VAR_DIR"], ignore_errors=True)
+        conn.execute(f"ALTER DATABASE {building} RENAME TO {name}")
+    return name
 
 
 def database_drop(name: str, *, server_url: str = POSTGRES_SERVER_URL) -> None:
@@ -333,7 +385,7 @@ class Drill:
         (self.tmp / "static").mkdir(parents=True, exist_ok=True)
         self.mail_dir.mkdir(parents=True, exist_ok=True)
         if self.database:
-            env["DATABASE_URL"] = database_create(self.database)
+            env["DATABASE_URL"] = database_create(self.database, template=migrated_template())
         else:
             env.pop("DATABASE_URL", None)
         if self._private_redis:
