@@ -21,7 +21,7 @@ from grants.webhook_signing import generate_secret
 from tests.factories import ApplicationFactory, GpuTypeFactory, RoundFactory
 from tests.grants.factories import CenterCapacityFactory
 
-from .conftest import NARROW
+from .conftest import NARROW, assert_accessible
 from .data import completed_draw
 from .journeys import Journey
 
@@ -167,4 +167,6 @@ def test_reviewer_allocator_and_auditor_in_the_admin(new_page, staff_work, langu
     journey.step("auditor-grants")
     refused = page.goto(f"/{language}/admin/grants/grant/allocate/")
     assert refused is not None and refused.status == 403
+    # Django's own plain 403 page (English only; the portal has no 403.html): axe-clean still.
+    assert_accessible(page)
     assert Grant.objects.count() == len(winners)
