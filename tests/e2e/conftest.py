@@ -5,6 +5,8 @@ installed by scripts/setup.sh) injected into every page a founder, staff or the 
 One browser for the run (see `browser`), launched by Playwright with a fresh temporary profile
 (user-data dir); every test gets fresh browser contexts (no shared cookies or sessions).
 Other packages may import `browser`, `new_page`, `check_page` and `_fresh_rate_limits`.
+`celery_worker` gives a test a real worker process (scripts/test-browser.sh puts the test
+database in a file so that it can share it).
 """
 
 import contextlib
