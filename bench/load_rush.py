@@ -50,9 +50,8 @@ from drills.private_services import (  # noqa: E402
     PrivateRedis,
     collected_static,
     drop_database,
-    manage,
+    migrated_database,
     production_environment,
-    scratch_database,
     start_gunicorn,
     stop_process,
 )
@@ -260,15 +259,14 @@ def main() -> int:
     gunicorn = None
     try:
         redis.start()
-        database_url = scratch_database(admin_url, DATABASE)
         environment = production_environment(
             folder=folder,
-            database_url=database_url,
+            database_url="",
             redis=redis,
             extra={"SUANLI_APPLICATION_RATE_LIMIT_PER_HOUR": "1000000000"},
         )
         started = time.perf_counter()
-        manage(environment, "migrate", "-v0")
+        environment["DATABASE_URL"] = migrated_database(admin_url, DATABASE, environment)
         environment["DJANGO_STATIC_ROOT"] = collected_static(environment)
         os.environ.update(environment)
         round_settings = create_rush_round()
