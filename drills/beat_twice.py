@@ -93,8 +93,11 @@ def main() -> int:
         # delivery is then found by the beats' sweeps, both beats in the same cycle.
         drill.broker_purge()
 
-        drill.start_worker("worker-a", concurrency=2)
-        drill.start_worker("worker-b", concurrency=2)
+        workers = [
+            drill.start_worker(name, concurrency=2, wait=False) for name in ("worker-a", "worker-b")
+        ]
+        for worker in workers:
+            worker.wait_log("ready.", timeout=90)
         beat_a = drill.start_beat("beat-a")
         beat_b = drill.start_beat("beat-b")
         started = time.monotonic()

@@ -6,7 +6,7 @@ worker and beat on a private Redis deliver them to the reference receiver. The r
 killed (SIGKILL) before the first event and stays down until every grant's first pending
 delivery has failed at least `--failed-attempts` times; then it starts again on the same port
 and SQLite file. The retry schedule is the contract's, scaled by SUANLI_WEBHOOK_RETRY_SCALE
-(default here 0.01: at once, 0.05 s, 3 s, 18 s, 72 s, ...; 0.005 in the short form) so the outage spans several retries in
+(default here 0.01: at once, 0.05 s, 3 s, 18 s, 72 s, ...; 0.003 in the short form) so the outage spans several retries in
 seconds.
 
 Checks, counted on both sides (Suanli's delivery rows and the receiver's own SQLite):
@@ -43,16 +43,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=1_000)
     parser.add_argument("--failed-attempts", type=int, default=3, help="attempts to outlast")
-    parser.add_argument("--retry-scale", type=float, default=None, help="0.01 (short: 0.005)")
+    parser.add_argument("--retry-scale", type=float, default=None, help="0.01 (short: 0.003)")
     parser.add_argument("--short", action="store_true", help="CI form: 100 events")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and logs")
     args = parser.parse_args()
     if args.short:
         args.events = min(args.events, 100)
     # The whole schedule (8 attempts) must outlast producing the events: about 16 min at 0.01,
-    # 8 min at 0.005, against 1-3 min of production here.
+    # 5 min at 0.003, against 1-3 min (full) or 10-30 s (short) of production here.
     if args.retry_scale is None:
-        args.retry_scale = 0.005 if args.short else 0.01
+        args.retry_scale = 0.003 if args.short else 0.01
     grants_count = max(1, args.events // EVENTS_PER_GRANT)
     events = grants_count * EVENTS_PER_GRANT
 
