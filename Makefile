@@ -1,5 +1,5 @@
 # Shortcuts for the README's commands (scripts/run.sh, scripts/test.sh) and their parts.
-.PHONY: setup run test test-services lint format lock demo
+.PHONY: setup run test test-services test-browser lint format lock demo
 
 setup:
 	bash scripts/setup.sh
@@ -13,6 +13,10 @@ test:
 # The same suite against PostgreSQL and Redis with real Celery workers (what CI runs second).
 test-services: setup
 	bash scripts/test-services.sh
+
+# The browser suite: Chromium + axe-core through every journey, both languages.
+test-browser:
+	bash scripts/test-browser.sh
 
 lint:
 	.venv/bin/ruff check .
