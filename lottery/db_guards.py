@@ -113,23 +113,26 @@ def _postgres(column_cast=lambda c: c):
         # One check per INSERT statement (a million-row COPY included), not per row.
         """
         CREATE OR REPLACE FUNCTION lottery_entry_insert_guard() RETURNS trigger AS $$
+        DECLARE
+          draws bigint[];
         BEGIN
-          IF EXISTS (SELECT 1 FROM inserted i
-                     LEFT JOIN applications_application a ON a.id = i.application_id
-                     WHERE a.id IS NULL OR a.reference <> i.reference) THEN
-            RAISE EXCEPTION 'suanli: a draw entry must belong to an existing application, by its reference'
-              USING ERRCODE = 'foreign_key_violation';
-          END IF;
-          IF EXISTS (SELECT 1 FROM (SELECT DISTINCT draw_id FROM inserted) i
+          -- The draws this statement wrote to, in one pass over its rows.
+          SELECT array_agg(s.draw_id) INTO draws FROM (SELECT DISTINCT draw_id FROM inserted) s;
+          IF EXISTS (SELECT 1 FROM unnest(draws) AS i(draw_id)
                      LEFT JOIN lottery_draw d ON d.id = i.draw_id
                      WHERE d.id IS NULL) THEN
             RAISE EXCEPTION 'suanli: a draw entry must belong to an existing draw'
               USING ERRCODE = 'foreign_key_violation';
           END IF;
           IF EXISTS (SELECT 1 FROM lottery_draw d
-                     WHERE d.state = 'completed'
-                       AND d.id IN (SELECT DISTINCT draw_id FROM inserted)) THEN
+                     WHERE d.state = 'completed' AND d.id = ANY (draws)) THEN
             RAISE EXCEPTION 'suanli: no entry can be added to a completed draw' USING ERRCODE = 'integrity_constraint_violation';
+          END IF;
+          IF EXISTS (SELECT 1 FROM inserted i
+                     LEFT JOIN applications_application a ON a.id = i.application_id
+                     WHERE a.id IS NULL OR a.reference <> i.reference) THEN
+            RAISE EXCEPTION 'suanli: a draw entry must belong to an existing application, by its reference'
+              USING ERRCODE = 'foreign_key_violation';
           END IF;
           RETURN NULL;
         END $$ LANGUAGE plpgsql
