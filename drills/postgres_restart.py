@@ -42,17 +42,21 @@ from bench.load_rush import (  # noqa: E402
     run_locust,
     start_locust,
 )
-from drills.harness import Drill, wait_for  # noqa: E402
+from drills.harness import POSTGRES_SERVER_URL, Drill, wait_for  # noqa: E402
 from drills.private_services import (  # noqa: E402
     GUNICORN_WORKERS,
+    MIGRATE_ENVIRONMENT,
     PROXY_HEADERS,
     PrivatePostgres,
     collected_static,
+    drop_database,
     free_port,
     gunicorn_worker_pids,
     http_status,
+    migrated_database,
 )
 
+SCHEMA_SOURCE = "suanli_drill_postgres_restart_schema"
 TRACEBACK_MARKS = ("Traceback", 'File "', "psycopg", "OperationalError", "django.db")
 
 
@@ -73,6 +77,12 @@ def main() -> int:
         postgres.init()
         postgres.start()
         database_url = postgres.create_database("suanli_drill_postgres_restart")
+        # The schema comes from the migrated template on the machine's server (no migrate run).
+        source = migrated_database(POSTGRES_SERVER_URL, SCHEMA_SOURCE, MIGRATE_ENVIRONMENT)
+        try:
+            postgres.load_schema_from(source, database_url)
+        finally:
+            drop_database(POSTGRES_SERVER_URL, SCHEMA_SOURCE)
         return _drill(args, postgres, database_url, founders, before, down, after)
     finally:
         postgres.destroy()
@@ -98,7 +108,7 @@ def _drill(args, postgres: PrivatePostgres, database_url: str, founders, before,
         },
     ) as drill:
         report = drill.report
-        drill.django_setup()
+        drill.django_setup(migrate=False)
         # Production serves collected static files (the pages' {% static %} need the manifest).
         drill.env["DJANGO_STATIC_ROOT"] = collected_static(drill.env)
         round_settings = create_rush_round()

@@ -164,6 +164,20 @@ class PrivatePostgres:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def load_schema_from(self, source_url: str, database_url: str) -> None:
+        """Copy the schema (and the migrations' rows) of a migrated database on another server:
+        a dump loads in a second or two where `migrate` takes twenty."""
+        dump = subprocess.run(
+            [str(PG_BIN / "pg_dump"), "--no-owner", "--no-privileges", source_url.replace(
+                "postgres://", "postgresql://", 1)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        subprocess.run(
+            [str(PG_BIN / "psql"), "-q", "-v", "ON_ERROR_STOP=1",
+             database_url.replace("postgres://", "postgresql://", 1)],
+            input=dump.stdout, check=True, capture_output=True,
+        )  # fmt: skip
+
     def destroy(self) -> None:
         if self.running():
             with contextlib.suppress(subprocess.CalledProcessError):
