@@ -540,13 +540,24 @@ def _cross_check(
     tickets = result.tickets
     # Strictly increasing tickets is the common case, checked in C; equal tickets (never seen
     # in practice) fall back to comparing references.
-    if not all(map(operator.lt, tickets, tickets[1:])) and not all(
+    strictly_increasing = all(map(operator.lt, tickets, tickets[1:]))
+    if not strictly_increasing and not all(
         a < b or (a == b and ra < rb)
         for a, b, ra, rb in zip(tickets, tickets[1:], result.refs, result.refs[1:], strict=False)
     ):
         problems.append("rank order")
-    if len(result.refs) != len(refs) or set(result.refs) != set(refs):
+    # Every result names an entrant, with that entrant's stratum, and none twice: with the
+    # tickets recomputed above, strictly increasing tickets already mean distinct references.
+    stratum_of = dict(zip(refs, strata, strict=True))
+    listed_strata = list(map(stratum_of.get, result.refs))
+    if (
+        len(result.refs) != len(refs)
+        or None in listed_strata
+        or (not strictly_increasing and len(set(result.refs)) != len(refs))
+    ):
         problems.append("results are not exactly the entrants")
+    elif listed_strata != result.strata:
+        problems.append("strata")
     plain_quotas = {s: (q.reserved, q.cap) for s, q in quotas.items()}
     chosen = independent.outcomes_of(result.strata, draw.winners, plain_quotas)
     if [1 if c else 0 for c in chosen] != list(result.winner_flags):

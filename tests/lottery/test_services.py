@@ -318,6 +318,35 @@ def test_execute_refuses_to_publish_when_the_independent_recomputation_disagrees
     assert services.draw_execute(draw=draw, now=CLOSE_PLUS(hours=3)).state == Draw.State.COMPLETED
 
 
+def test_execute_refuses_to_publish_a_result_whose_stratum_differs_from_the_entrant(monkeypatch):
+    """Fault injection: a draw function that files one waitlisted entrant under another
+    stratum (which could change who wins a reserved seat) is caught before anything is
+    stored."""
+    round_ = make_round(winners=2, strata=[("first-time", 1, None)])
+    add_entrants(round_, 8, stratum_of=lambda i: "first-time" if i % 2 else "")
+    draw = services.draw_announce(
+        round=round_, beacon_source="declared", beacon_description="Lottery", now=round_.opens_at
+    )
+    services.draw_freeze(draw=draw, now=CLOSE_PLUS(hours=1))
+    services.draw_declared_value_enter(
+        draw=draw, value="5 6 7", actor=None, now=CLOSE_PLUS(hours=1)
+    )
+    honest = pure.run_draw
+
+    def mislabelled(data):
+        result = honest(data)
+        last = len(result) - 1
+        result.strata[last] = "returning" if result.strata[last] != "returning" else ""
+        return result
+
+    monkeypatch.setattr(pure, "run_draw", mislabelled)
+    with pytest.raises(services.FairnessCheckError, match="strata"):
+        services.draw_execute(draw=draw, now=CLOSE_PLUS(hours=2))
+    draw.refresh_from_db()
+    assert draw.state == Draw.State.FROZEN
+    assert not DrawEntry.objects.exists()
+
+
 def test_execute_with_strata_follows_reserved_seats_and_caps():
     round_ = make_round(winners=5, strata=[("first-time", 3, None), ("returning", 0, 1)])
     add_entrants(round_, 30, stratum_of=lambda i: ("first-time", "returning", "")[i % 3])
