@@ -619,6 +619,10 @@ def _insert_entries(
 
         chunk = 50_000
         with connection.cursor() as cursor:
+            # The insert check reads the new rows back from a transition table, which spills
+            # to a temporary file beyond work_mem: for this transaction only (once per draw),
+            # let a million rows (~200 MB) stay in memory instead.
+            cursor.execute("SET LOCAL work_mem = '512MB'")
             raw = cursor.cursor  # the psycopg cursor: COPY is the fast path for a million rows
             with raw.copy(
                 f"COPY lottery_drawentry ({COPY_COLUMNS}) FROM STDIN",
