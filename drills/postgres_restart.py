@@ -144,10 +144,10 @@ def _drill(args, postgres: PrivatePostgres, database_url: str, founders, before,
         postgres.start()
         back_at = time.time()
         report.figure("PostgreSQL stopped", f"-m {args.mode}, after {before} s of submissions")
-        report.figure("PostgreSQL down for", f"{back_at - stopped_at:.1f} s")
+        report.figure(
+            "PostgreSQL down for", f"{back_at - stopped_at:.1f} s (until it accepts connections)"
+        )
         outcome = locust_result(locust, result_path)
-        after_back = sorted(when for *_ids, when in outcome["confirmed"] if when > back_at)
-        first_success = after_back[0] - back_at if after_back else None
 
         # A fresh run once it is all over: the same gunicorn must take new submissions.
         recovery = run_locust(
@@ -159,6 +159,12 @@ def _drill(args, postgres: PrivatePostgres, database_url: str, founders, before,
             extra={**round_settings, "RUSH_USCC_START": "50000000"},
         )
         workers_after = gunicorn_worker_pids(gunicorn.process)
+        # After a crash (--mode immediate) recovery may outlast the load; then the first
+        # confirmation after the restart comes from the fresh run.
+        after_back = sorted(
+            when for *_ids, when in outcome["confirmed"] + recovery["confirmed"] if when > back_at
+        )
+        first_success = after_back[0] - back_at if after_back else None
         confirmed = outcome["confirmed"] + recovery["confirmed"]
         counts = database_check(confirmed)
         pages = outcome["error_pages"]
@@ -201,7 +207,7 @@ def _drill(args, postgres: PrivatePostgres, database_url: str, founders, before,
         )
         report.check(
             "new submissions succeed after the restart, no error",
-            len(recovery["confirmed"]) > 0 and not recovery["errors"] and after_back,
+            len(recovery["confirmed"]) > 0 and not recovery["errors"],
             f"{len(recovery['confirmed'])} confirmed, {len(recovery['errors'])} errors",
         )
         report.check(
