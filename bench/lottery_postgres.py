@@ -9,7 +9,9 @@ Prints, for N eligible applications (default 1,000,000):
   record       streaming the full JSON record once, and the standalone verifier on it
   pages        median / max time of the results page (several pages), "find my reference"
                (page and API), over repeated requests through Django's test client
-and the peak memory (max RSS) of this process. Targets (issue 3): freeze->published <= 4x
+the CPU seconds freeze and execute spent in this process and in its PostgreSQL backend (read
+from /proc when the server is local) against the floor's CPU seconds, and the peak memory (max
+RSS) of this process. Targets (issue 3): freeze->published <= 4x
 floor, verifier <= 1.5x, memory < 2 GB, pages < 50 ms.
 
 It DROPS and recreates the database named in BENCH_DATABASE_URL (default
@@ -55,20 +57,41 @@ def recreate_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+FLOOR_CPU: list[float] = []  # CPU seconds of each floor run
+CPU: dict[str, tuple[float, float]] = {}  # label: (this process, its PostgreSQL backend)
+
+
 def floor_seconds(refs: list[str]) -> float:
     seed = "ab" * 32
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     tickets = [hashlib.sha256(f"{seed}:{ref}".encode()).hexdigest() for ref in refs]
     ordered = sorted(zip(tickets, refs, strict=True))
     elapsed = time.perf_counter() - start
+    FLOOR_CPU.append(time.process_time() - start_cpu)
     assert len(ordered) == len(refs)
     return elapsed
 
 
-def timed(label: str, function, results: dict):
-    start = time.perf_counter()
+def backend_cpu_seconds(backend_pid: int | None) -> float:
+    """CPU time of the local PostgreSQL backend serving this process (0 when not local)."""
+    try:
+        fields = Path(f"/proc/{backend_pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(label: str, function, results: dict, backend_pid: int | None = None):
+    """Wall time of ``function``, and the CPU it used here and in the database backend: on a
+    loaded machine wall time follows the CPU spent more than the work that overlaps."""
+    start, start_cpu = time.perf_counter(), time.process_time()
+    start_backend = backend_cpu_seconds(backend_pid)
     value = function()
     results[label] = time.perf_counter() - start
+    CPU[label] = (
+        time.process_time() - start_cpu,
+        backend_cpu_seconds(backend_pid) - start_backend,
+    )
     return value
 
 
@@ -191,7 +214,10 @@ def main() -> None:
     draw = services.draw_announce(
         round=round_, beacon_source="declared", beacon_description="bench", now=round_.opens_at
     )
-    timed("freeze", lambda: services.draw_freeze(draw=draw, now=now), times)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend_pid = cursor.fetchone()[0]
+    timed("freeze", lambda: services.draw_freeze(draw=draw, now=now), times, backend_pid)
     services.draw_declared_value_enter(draw=draw, value="bench 7 4 1", actor=None, now=now)
     if args.profile:
         import cProfile
@@ -199,7 +225,7 @@ def main() -> None:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    timed("execute", lambda: services.draw_execute(draw=draw, now=now), times)
+    timed("execute", lambda: services.draw_execute(draw=draw, now=now), times, backend_pid)
     if args.profile:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
@@ -276,6 +302,14 @@ def main() -> None:
         ("verifier: end to end (new process, file)", times["verifier end to end"], ""),
     ]:
         print(f"{label:<46} {seconds:8.3f} s  {seconds / floor:6.2f}x floor  {target}")
+    floor_cpu = sum(FLOOR_CPU) / len(FLOOR_CPU)
+    print(f"{'floor, CPU seconds':<46} {floor_cpu:8.3f} s")
+    for label in ("freeze", "execute"):
+        here, backend = CPU[label]
+        print(
+            f"{label + ', CPU: Python + PostgreSQL backend':<46} {here:8.3f} s + {backend:.3f} s"
+            f"  {(here + backend) / floor_cpu:5.2f}x floor CPU"
+        )
     for label, (median, worst) in page_times.items():
         print(f"{label:<46} median {median:6.1f} ms  max {worst:6.1f} ms  (target < 50 ms)")
     print(f"peak memory (max RSS) of this process: {max_rss_mb():.0f} MB")
