@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEvent(models.Model):
@@ -7,23 +8,28 @@ class AuditEvent(models.Model):
 
     Append-only: nothing in the portal updates or deletes these rows."""
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,  # an audited user is deactivated, never deleted
         related_name="audit_events",
-        help_text="Empty when the portal itself acted (a worker, the founder, a center).",
+        help_text=_("Empty when the portal itself acted (a worker, the founder, a center)."),
     )
-    actor_label = models.CharField(max_length=150, blank=True, help_text="e.g. founder, worker")
-    action = models.CharField(max_length=80, db_index=True)
-    target_type = models.CharField(max_length=100)
-    target_id = models.CharField(max_length=64)
-    target_label = models.CharField(max_length=200, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
+    actor_label = models.CharField(
+        _("actor label"), max_length=150, blank=True, help_text=_("e.g. founder, worker")
+    )
+    action = models.CharField(_("action"), max_length=80, db_index=True)
+    target_type = models.CharField(_("target type"), max_length=100)
+    target_id = models.CharField(_("target id"), max_length=64)
+    target_label = models.CharField(_("target"), max_length=200, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["target_type", "target_id"])]
 
