@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 class Center(models.Model):
     """A state computing center that sells subsidised GPU compute (Wuhan, Qingyang, Guiyang, …)."""
 
-    code = models.SlugField(max_length=32, unique=True)
+    code = models.SlugField(_("code"), max_length=32, unique=True)
     name_zh = models.CharField(_("name (Chinese)"), max_length=120)
     name_en = models.CharField(_("name (English)"), max_length=120)
     city_zh = models.CharField(_("city (Chinese)"), max_length=60)
@@ -22,10 +22,16 @@ class Center(models.Model):
         blank=True,
         help_text=_("whsec_ secret the center signs usage reports with; shown to staff once."),
     )
-    usage_secret_previous = models.CharField(max_length=80, blank=True, editable=False)
-    usage_secret_previous_until = models.DateTimeField(null=True, blank=True, editable=False)
+    usage_secret_previous = models.CharField(
+        _("previous usage report secret"), max_length=80, blank=True, editable=False
+    )
+    usage_secret_previous_until = models.DateTimeField(
+        _("previous usage report secret valid until"), null=True, blank=True, editable=False
+    )
 
     class Meta:
+        verbose_name = _("computing center")
+        verbose_name_plural = _("computing centers")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -58,12 +64,19 @@ class GpuType(models.Model):
         GPU_HOURS = "gpu_hours", _("GPU-hours")
         TOKENS = "tokens", _("tokens")
 
-    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="gpu_types")
-    code = models.SlugField(max_length=32)
-    name = models.CharField(max_length=80)
-    unit = models.CharField(max_length=16, choices=Unit.choices, default=Unit.GPU_HOURS)
+    center = models.ForeignKey(
+        Center,
+        verbose_name=_("computing center"),
+        on_delete=models.CASCADE,
+        related_name="gpu_types",
+    )
+    code = models.SlugField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=80)
+    unit = models.CharField(_("unit"), max_length=16, choices=Unit.choices, default=Unit.GPU_HOURS)
 
     class Meta:
+        verbose_name = _("GPU type")
+        verbose_name_plural = _("GPU types")
         ordering = ["center", "code"]
         constraints = [
             models.UniqueConstraint(
@@ -86,9 +99,14 @@ class CenterCapacity(models.Model):
     constraint can refuse any allocation beyond ``capacity`` even from two staff at once.
     """
 
-    gpu_type = models.ForeignKey(GpuType, on_delete=models.PROTECT, related_name="capacities")
+    gpu_type = models.ForeignKey(
+        GpuType, verbose_name=_("GPU type"), on_delete=models.PROTECT, related_name="capacities"
+    )
     round = models.ForeignKey(
-        "applications.Round", on_delete=models.PROTECT, related_name="center_capacities"
+        "applications.Round",
+        verbose_name=_("round"),
+        on_delete=models.PROTECT,
+        related_name="center_capacities",
     )
     capacity = models.DecimalField(
         _("capacity"),
@@ -99,7 +117,7 @@ class CenterCapacity(models.Model):
     allocated = models.DecimalField(
         _("allocated"), max_digits=16, decimal_places=2, default=0, editable=False
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["round", "gpu_type__center__code", "gpu_type__code"]
@@ -143,30 +161,40 @@ class CapacityEntry(models.Model):
     # How each kind moves the reserved total; the ledger's only arithmetic.
     ALLOCATED_SIGN = {"allocation": 1, "release": 0, "return": -1, "revocation": -1}
 
-    capacity = models.ForeignKey(CenterCapacity, on_delete=models.PROTECT, related_name="entries")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    capacity = models.ForeignKey(
+        CenterCapacity, verbose_name=_("capacity"), on_delete=models.PROTECT, related_name="entries"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
     grant = models.ForeignKey(
         "grants.Grant",
+        verbose_name=_("grant"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="capacity_entries",
     )
     tranche = models.ForeignKey(
-        "grants.Tranche", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
+        "grants.Tranche",
+        verbose_name=_("tranche"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    reason = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("capacity entry")
         ordering = ["created_at", "id"]
         verbose_name_plural = _("capacity entries")
         constraints = [
@@ -180,19 +208,34 @@ class CapacityEntry(models.Model):
 class WebhookEndpoint(models.Model):
     """A center's billing system URL that receives signed grant webhooks (docs/webhooks.md)."""
 
-    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="webhook_endpoints")
+    center = models.ForeignKey(
+        Center,
+        verbose_name=_("computing center"),
+        on_delete=models.PROTECT,
+        related_name="webhook_endpoints",
+    )
     url = models.URLField(_("URL"), max_length=500)
-    description = models.CharField(max_length=200, blank=True)
-    secret = models.CharField(max_length=80, editable=False)
-    previous_secret = models.CharField(max_length=80, blank=True, editable=False)
-    previous_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
-    secret_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    secret = models.CharField(_("secret"), max_length=80, editable=False)
+    previous_secret = models.CharField(
+        _("previous secret"), max_length=80, blank=True, editable=False
+    )
+    previous_secret_until = models.DateTimeField(
+        _("previous secret valid until"), null=True, blank=True, editable=False
+    )
+    secret_rotated_at = models.DateTimeField(
+        _("secret rotated at"), null=True, blank=True, editable=False
+    )
     is_active = models.BooleanField(_("active"), default=True)
-    disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    disabled_reason = models.CharField(max_length=300, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True, editable=False)
+    disabled_reason = models.CharField(
+        _("reason disabled"), max_length=300, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
         ordering = ["center__code", "id"]
         constraints = [
             models.UniqueConstraint(fields=["center", "url"], name="endpoint_url_once_per_center"),
