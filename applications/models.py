@@ -21,15 +21,17 @@ def _bilingual(zh: str, en: str) -> str:
 class CityProgram(models.Model):
     """A city's compute-subsidy program: it runs rounds and signs the grant letters."""
 
-    code = models.SlugField(max_length=32, unique=True)
-    name_zh = models.CharField(max_length=120)
-    name_en = models.CharField(max_length=120)
-    city_zh = models.CharField(max_length=60)
-    city_en = models.CharField(max_length=60)
-    contact_email = models.EmailField()
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    city_zh = models.CharField(_("city (Chinese)"), max_length=60)
+    city_en = models.CharField(_("city (English)"), max_length=60)
+    contact_email = models.EmailField(_("contact email"))
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("city program")
+        verbose_name_plural = _("city programs")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -47,37 +49,48 @@ class CityProgram(models.Model):
 class Round(models.Model):
     """A funding round. Its rules are public and freeze when it opens (see services.round_update)."""
 
-    program = models.ForeignKey(CityProgram, on_delete=models.PROTECT, related_name="rounds")
+    program = models.ForeignKey(
+        CityProgram, verbose_name=_("program"), on_delete=models.PROTECT, related_name="rounds"
+    )
     code = models.CharField(
+        _("code"),
         max_length=64,
         unique=True,
         validators=[slug_validator],
         help_text=_("Public identifier, also the draw id."),
     )
-    title_zh = models.CharField(max_length=200)
-    title_en = models.CharField(max_length=200)
-    opens_at = models.DateTimeField()
-    closes_at = models.DateTimeField()
-    gpu_hours_on_offer = models.PositiveIntegerField(default=0)
-    tokens_on_offer = models.PositiveBigIntegerField(default=0)
-    grant_min_gpu_hours = models.PositiveIntegerField(default=100)
-    grant_max_gpu_hours = models.PositiveIntegerField(default=5000)
-    winners = models.PositiveIntegerField(help_text=_("Number of grants drawn (K)."))
-    max_employees = models.PositiveIntegerField(default=49)
-    max_company_age_years = models.PositiveIntegerField(null=True, blank=True)
-    eligible_cities = models.JSONField(
-        default=list, blank=True, help_text=_("City codes; empty means every city.")
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    opens_at = models.DateTimeField(_("opens at"))
+    closes_at = models.DateTimeField(_("closes at"))
+    gpu_hours_on_offer = models.PositiveIntegerField(_("GPU-hours on offer"), default=0)
+    tokens_on_offer = models.PositiveBigIntegerField(_("tokens on offer"), default=0)
+    grant_min_gpu_hours = models.PositiveIntegerField(_("smallest grant (GPU-hours)"), default=100)
+    grant_max_gpu_hours = models.PositiveIntegerField(_("largest grant (GPU-hours)"), default=5000)
+    winners = models.PositiveIntegerField(_("winners"), help_text=_("Number of grants drawn (K)."))
+    max_employees = models.PositiveIntegerField(_("most employees"), default=49)
+    max_company_age_years = models.PositiveIntegerField(
+        _("oldest company age (years)"), null=True, blank=True
     )
-    acceptance_window_days = models.PositiveIntegerField(default=14)
+    eligible_cities = models.JSONField(
+        _("eligible cities"),
+        default=list,
+        blank=True,
+        help_text=_("City codes; empty means every city."),
+    )
+    acceptance_window_days = models.PositiveIntegerField(_("acceptance window (days)"), default=14)
     review_deadline = models.DateTimeField(
+        _("review deadline"),
         null=True,
         blank=True,
         help_text=_("Applications still needing review at this time are excluded from the draw."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("round")
+        verbose_name_plural = _("rounds")
         ordering = ["-opens_at", "code"]
         constraints = [
             models.CheckConstraint(
@@ -114,18 +127,24 @@ class Stratum(models.Model):
 
     An application joins the first stratum (by position) whose cities or size bands match it."""
 
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="strata")
-    code = models.CharField(max_length=64, validators=[slug_validator])
-    name_zh = models.CharField(max_length=120)
-    name_en = models.CharField(max_length=120)
-    reserved = models.PositiveIntegerField(default=0)
-    cap = models.PositiveIntegerField(null=True, blank=True, help_text=_("Empty: no cap."))
-    position = models.PositiveIntegerField(default=0)
-    match_cities = models.JSONField(default=list, blank=True)
-    match_size_bands = models.JSONField(default=list, blank=True)
+    round = models.ForeignKey(
+        Round, verbose_name=_("round"), on_delete=models.CASCADE, related_name="strata"
+    )
+    code = models.CharField(_("code"), max_length=64, validators=[slug_validator])
+    name_zh = models.CharField(_("name (Chinese)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    reserved = models.PositiveIntegerField(_("reserved places"), default=0)
+    cap = models.PositiveIntegerField(
+        _("cap"), null=True, blank=True, help_text=_("Empty: no cap.")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    match_cities = models.JSONField(_("matching cities"), default=list, blank=True)
+    match_size_bands = models.JSONField(_("matching size bands"), default=list, blank=True)
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("stratum")
+        verbose_name_plural = _("strata")
         ordering = ["round", "position", "code"]
         constraints = [
             models.UniqueConstraint(fields=["round", "code"], name="stratum_unique_code_per_round"),
@@ -161,49 +180,69 @@ class Application(models.Model):
         CHINESE = "zh-hans", "简体中文"
         ENGLISH = "en", "English"
 
-    reference = models.CharField(max_length=32, unique=True, validators=[reference_validator])
-    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="applications")
+    reference = models.CharField(
+        _("reference"), max_length=32, unique=True, validators=[reference_validator]
+    )
+    round = models.ForeignKey(
+        Round, verbose_name=_("round"), on_delete=models.PROTECT, related_name="applications"
+    )
     # Company
     company_legal_name = models.CharField(_("legal name"), max_length=200)
     # company_names.company_name_key(company_legal_name): spots a similar name in the round.
-    company_name_key = models.CharField(max_length=200, blank=True, editable=False)
-    uscc = models.CharField(_("Unified Social Credit Code"), max_length=18)
-    registration_city = models.CharField(max_length=32, choices=CITY_CODE_CHOICES)
-    founded_on = models.DateField()
-    employees = models.PositiveIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(1_000_000)]
+    company_name_key = models.CharField(
+        _("company name key"), max_length=200, blank=True, editable=False
     )
-    revenue_band = models.CharField(max_length=16, choices=RevenueBand.choices)
-    website = models.URLField(blank=True)
+    uscc = models.CharField(_("Unified Social Credit Code"), max_length=18)
+    registration_city = models.CharField(
+        _("registration city"), max_length=32, choices=CITY_CODE_CHOICES
+    )
+    founded_on = models.DateField(_("founded on"))
+    employees = models.PositiveIntegerField(
+        _("employees"), validators=[MinValueValidator(1), MaxValueValidator(1_000_000)]
+    )
+    revenue_band = models.CharField(_("revenue band"), max_length=16, choices=RevenueBand.choices)
+    website = models.URLField(_("website"), blank=True)
     # Contact
-    founder_name = models.CharField(max_length=100)
-    email = models.EmailField()
-    mobile = models.CharField(max_length=20, help_text=_("E.164, e.g. +8613800138000"))
+    founder_name = models.CharField(_("founder name"), max_length=100)
+    email = models.EmailField(_("email"))
+    mobile = models.CharField(_("mobile"), max_length=20, help_text=_("E.164, e.g. +8613800138000"))
     # Request
     preferred_centers = models.ManyToManyField(
-        "centers.Center", through="PreferredCenter", related_name="+"
+        "centers.Center",
+        verbose_name=_("preferred centers"),
+        through="PreferredCenter",
+        related_name="+",
     )
-    gpu_hours_requested = models.PositiveIntegerField()
-    purpose = models.TextField(max_length=1000)
+    gpu_hours_requested = models.PositiveIntegerField(_("GPU-hours requested"))
+    purpose = models.TextField(_("purpose"), max_length=1000)
     # Consents
-    consent_terms = models.BooleanField()
-    consent_publish_name = models.BooleanField(default=False)
-    language = models.CharField(max_length=8, choices=Language.choices, default=Language.CHINESE)
-    # Eligibility, decided by code at submission and by staff for the edge cases
-    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
-    stratum = models.CharField(max_length=64, blank=True, default="")
-    eligibility_rule = models.CharField(max_length=40, blank=True)
-    eligibility_reason_zh = models.TextField(blank=True)
-    eligibility_reason_en = models.TextField(blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    consent_terms = models.BooleanField(_("terms accepted"))
+    consent_publish_name = models.BooleanField(_("consents to publishing the name"), default=False)
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.CHINESE
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Eligibility, decided by code at submission and by staff for the edge cases
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, db_index=True)
+    stratum = models.CharField(_("stratum"), max_length=64, blank=True, default="")
+    eligibility_rule = models.CharField(_("eligibility rule"), max_length=40, blank=True)
+    eligibility_reason_zh = models.TextField(_("eligibility reason (Chinese)"), blank=True)
+    eligibility_reason_en = models.TextField(_("eligibility reason (English)"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now, db_index=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     history = HistoricalRecords(excluded_fields=["submitted_at"])
 
     class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
         ordering = ["-submitted_at"]
         constraints = [
             # One entry per company per round: the rule that makes the draw fair.
@@ -247,12 +286,22 @@ def size_band_for(employees: int) -> str:
 
 class PreferredCenter(models.Model):
     application = models.ForeignKey(
-        Application, on_delete=models.CASCADE, related_name="center_preferences"
+        Application,
+        verbose_name=_("application"),
+        on_delete=models.CASCADE,
+        related_name="center_preferences",
     )
-    center = models.ForeignKey("centers.Center", on_delete=models.PROTECT, related_name="+")
-    position = models.PositiveSmallIntegerField(default=1)
+    center = models.ForeignKey(
+        "centers.Center",
+        verbose_name=_("computing center"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    position = models.PositiveSmallIntegerField(_("preference"), default=1)
 
     class Meta:
+        verbose_name = _("preferred center")
+        verbose_name_plural = _("preferred centers")
         ordering = ["application", "position"]
         constraints = [
             models.UniqueConstraint(fields=["application", "center"], name="preferred_center_once"),
@@ -272,12 +321,17 @@ class Commitment(models.Model):
         PRODUCT_LAUNCH = "product_launch", _("Product launch")
 
     application = models.ForeignKey(
-        Application, on_delete=models.CASCADE, related_name="commitments"
+        Application,
+        verbose_name=_("application"),
+        on_delete=models.CASCADE,
+        related_name="commitments",
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    target_date = models.DateField()
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    target_date = models.DateField(_("target date"))
 
     class Meta:
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
         ordering = ["application", "target_date", "kind"]
         constraints = [
             models.UniqueConstraint(fields=["application", "kind"], name="commitment_kind_once"),
