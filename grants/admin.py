@@ -362,7 +362,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def event_type(self, obj):
         return obj.event.event_type
 
-    @admin.display(description="webhook-id")
+    @admin.display(description=_("webhook-id"))
     def webhook_id(self, obj):
         return obj.event.webhook_id
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 ZERO = Decimal("0")
@@ -34,50 +35,74 @@ class Grant(models.Model):
     ENDED_STATUSES = ("declined", "expired", "revoked")
 
     application = models.ForeignKey(
-        "applications.Application", on_delete=models.PROTECT, related_name="grants"
+        "applications.Application",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="grants",
     )
     draw_entry = models.OneToOneField(
         "lottery.DrawEntry",
+        verbose_name=_("draw entry"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="grant",
     )
-    center = models.ForeignKey("centers.Center", on_delete=models.PROTECT, related_name="grants")
-    gpu_type = models.ForeignKey("centers.GpuType", on_delete=models.PROTECT, related_name="grants")
-    capacity = models.ForeignKey(
-        "centers.CenterCapacity", on_delete=models.PROTECT, related_name="grants"
+    center = models.ForeignKey(
+        "centers.Center",
+        verbose_name=_("computing center"),
+        on_delete=models.PROTECT,
+        related_name="grants",
     )
-    unit = models.CharField(max_length=16, default="gpu_hours")
+    gpu_type = models.ForeignKey(
+        "centers.GpuType",
+        verbose_name=_("GPU type"),
+        on_delete=models.PROTECT,
+        related_name="grants",
+    )
+    capacity = models.ForeignKey(
+        "centers.CenterCapacity",
+        verbose_name=_("capacity"),
+        on_delete=models.PROTECT,
+        related_name="grants",
+    )
+    unit = models.CharField(_("unit"), max_length=16, default="gpu_hours")
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
     status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.OFFERED, db_index=True
+        _("status"), max_length=16, choices=Status.choices, default=Status.OFFERED, db_index=True
     )
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(_("version"), default=1)
     billing_account = models.CharField(
-        max_length=120, blank=True, help_text=_("The center's account id for the recipient.")
+        _("billing account"),
+        max_length=120,
+        blank=True,
+        help_text=_("The center's account id for the recipient."),
     )
-    valid_from = models.DateField()
-    expires_at = models.DateField(help_text=_("Last day the compute may be used."))
+    valid_from = models.DateField(_("valid from"))
+    expires_at = models.DateField(_("expires at"), help_text=_("Last day the compute may be used."))
     offer_expires_at = models.DateTimeField(
-        help_text=_("An offer not accepted by then expires and the seat goes to the waitlist.")
+        _("offer expires at"),
+        help_text=_("An offer not accepted by then expires and the seat goes to the waitlist."),
     )
-    offered_at = models.DateTimeField(default=timezone.now)
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    end_reason = models.CharField(max_length=300, blank=True)
-    last_usage_at = models.DateTimeField(null=True, blank=True)
+    offered_at = models.DateTimeField(_("offered at"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    end_reason = models.CharField(_("end reason"), max_length=300, blank=True)
+    last_usage_at = models.DateTimeField(_("last usage at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("grant")
+        verbose_name_plural = _("grants")
         ordering = ["-offered_at", "-id"]
         permissions = [("allocate_grants", "Can allocate grants to winners")]
         constraints = [
@@ -119,28 +144,36 @@ class Grant(models.Model):
 
 class Tranche(models.Model):
     class State(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        # "Pending" alone is also a delivery's and a message's state; a tranche is "to be released".
+        PENDING = "pending", pgettext_lazy("tranche state", "Pending")
         RELEASED = "released", _("Released")
         FORFEITED = "forfeited", _("Forfeited")
 
-    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="tranches")
-    number = models.PositiveSmallIntegerField()
-    amount = models.DecimalField(max_digits=16, decimal_places=2)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    grant = models.ForeignKey(
+        Grant, verbose_name=_("grant"), on_delete=models.CASCADE, related_name="tranches"
+    )
+    number = models.PositiveSmallIntegerField(_("number"))
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.PENDING
+    )
     commitment = models.ForeignKey(
         "applications.Commitment",
+        verbose_name=_("commitment"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="tranches",
         help_text=_("Empty for the tranche released on acceptance."),
     )
-    released_at = models.DateTimeField(null=True, blank=True)
-    forfeited_at = models.DateTimeField(null=True, blank=True)
-    reason = models.CharField(max_length=300, blank=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    forfeited_at = models.DateTimeField(_("forfeited at"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("tranche")
+        verbose_name_plural = _("tranches")
         ordering = ["grant", "number"]
         constraints = [
             models.UniqueConstraint(fields=["grant", "number"], name="tranche_number_once"),
@@ -162,16 +195,23 @@ class OutboxEvent(models.Model):
     same ``webhook_id`` are byte-identical (only timestamp and signature differ per attempt).
     """
 
-    webhook_id = models.CharField(max_length=64, unique=True)
-    event_type = models.CharField(max_length=40, db_index=True)
+    webhook_id = models.CharField(_("webhook-id"), max_length=64, unique=True)
+    event_type = models.CharField(_("event type"), max_length=40, db_index=True)
     grant = models.ForeignKey(
-        Grant, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+        Grant,
+        verbose_name=_("grant"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
     )
-    grant_version = models.PositiveIntegerField(null=True, blank=True)
-    body = models.TextField()
-    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    grant_version = models.PositiveIntegerField(_("grant version"), null=True, blank=True)
+    body = models.TextField(_("body"))
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -199,29 +239,46 @@ class WebhookDelivery(models.Model):
         SUCCEEDED = "succeeded", _("Delivered")
         FAILED = "failed", _("Failed")
 
-    event = models.ForeignKey(OutboxEvent, on_delete=models.PROTECT, related_name="deliveries")
+    event = models.ForeignKey(
+        OutboxEvent, verbose_name=_("event"), on_delete=models.PROTECT, related_name="deliveries"
+    )
     endpoint = models.ForeignKey(
-        "centers.WebhookEndpoint", on_delete=models.PROTECT, related_name="deliveries"
+        "centers.WebhookEndpoint",
+        verbose_name=_("endpoint"),
+        on_delete=models.PROTECT,
+        related_name="deliveries",
     )
     # Copied from the event so the "earlier version still pending" check is one index lookup.
     grant = models.ForeignKey(
-        Grant, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Grant,
+        verbose_name=_("grant"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    grant_version = models.PositiveIntegerField(null=True, blank=True)
+    grant_version = models.PositiveIntegerField(_("grant version"), null=True, blank=True)
     status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     attempts = models.PositiveSmallIntegerField(
-        default=0, help_text=_("Attempts in the current schedule (reset by a resend).")
+        _("attempts"),
+        default=0,
+        help_text=_("Attempts in the current schedule (reset by a resend)."),
     )
-    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(
+        _("next attempt at"), null=True, blank=True, db_index=True
+    )
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(
+        _("last status code"), null=True, blank=True
+    )
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("webhook delivery")
         ordering = ["-created_at", "-id"]
         verbose_name_plural = _("webhook deliveries")
         constraints = [
@@ -242,18 +299,23 @@ class DeliveryAttempt(models.Model):
     """Every HTTP attempt, kept for staff: status code, time, response excerpt."""
 
     delivery = models.ForeignKey(
-        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log"
+        WebhookDelivery,
+        verbose_name=_("delivery"),
+        on_delete=models.CASCADE,
+        related_name="attempt_log",
     )
-    number = models.PositiveSmallIntegerField()
-    started_at = models.DateTimeField()
-    duration_ms = models.PositiveIntegerField(default=0)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=300, blank=True)
-    response_excerpt = models.CharField(max_length=500, blank=True)
-    succeeded = models.BooleanField(default=False)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    number = models.PositiveSmallIntegerField(_("number"))
+    started_at = models.DateTimeField(_("started at"))
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    response_excerpt = models.CharField(_("response excerpt"), max_length=500, blank=True)
+    succeeded = models.BooleanField(_("succeeded"), default=False)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
         ordering = ["-started_at", "-id"]
 
     def __str__(self) -> str:
@@ -263,15 +325,24 @@ class DeliveryAttempt(models.Model):
 class UsageReport(models.Model):
     """Consumption a center reports against a grant; ``report_id`` makes the report idempotent."""
 
-    center = models.ForeignKey("centers.Center", on_delete=models.PROTECT, related_name="+")
-    grant = models.ForeignKey(Grant, on_delete=models.PROTECT, related_name="usage_reports")
-    report_id = models.CharField(max_length=100)
-    period_start = models.DateField()
-    period_end = models.DateField()
-    used = models.DecimalField(max_digits=16, decimal_places=2)
-    received_at = models.DateTimeField(default=timezone.now)
+    center = models.ForeignKey(
+        "centers.Center",
+        verbose_name=_("computing center"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    grant = models.ForeignKey(
+        Grant, verbose_name=_("grant"), on_delete=models.PROTECT, related_name="usage_reports"
+    )
+    report_id = models.CharField(_("report id"), max_length=100)
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    used = models.DecimalField(_("used"), max_digits=16, decimal_places=2)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("usage report")
+        verbose_name_plural = _("usage reports")
         ordering = ["-period_end", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["center", "report_id"], name="usage_report_once"),
