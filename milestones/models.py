@@ -42,9 +42,12 @@ class Milestone(models.Model):
     # No further change happens in these.
     CLOSED_STATES = ("verified", "waived", "forfeited")
 
-    grant = models.ForeignKey("grants.Grant", on_delete=models.PROTECT, related_name="milestones")
+    grant = models.ForeignKey(
+        "grants.Grant", verbose_name=_("grant"), on_delete=models.PROTECT, related_name="milestones"
+    )
     tranche = models.OneToOneField(
         "grants.Tranche",
+        verbose_name=_("tranche"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -53,6 +56,7 @@ class Milestone(models.Model):
     )
     commitment = models.ForeignKey(
         "applications.Commitment",
+        verbose_name=_("commitment"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -67,9 +71,10 @@ class Milestone(models.Model):
 
     evidence_url = models.URLField(_("evidence link"), max_length=2000, blank=True)
     evidence_note = models.TextField(_("note"), max_length=500, blank=True)
-    evidence_submitted_at = models.DateTimeField(null=True, blank=True)
+    evidence_submitted_at = models.DateTimeField(_("evidence submitted at"), null=True, blank=True)
     evidence_submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("evidence submitted by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -77,11 +82,11 @@ class Milestone(models.Model):
         help_text=_("Empty when the founder submitted it on the status page."),
     )
     # Rises with every submission, so a check of older evidence is never applied to newer.
-    evidence_revision = models.PositiveIntegerField(default=0)
+    evidence_revision = models.PositiveIntegerField(_("evidence revision"), default=0)
 
     # Automatic checks: when the next is due (in the database, not a Celery countdown).
-    check_attempts = models.PositiveSmallIntegerField(default=0)
-    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    check_attempts = models.PositiveSmallIntegerField(_("check attempts"), default=0)
+    next_check_at = models.DateTimeField(_("next check at"), null=True, blank=True, db_index=True)
     needs_review = models.BooleanField(
         _("needs staff review"),
         default=False,
@@ -90,11 +95,12 @@ class Milestone(models.Model):
     )
 
     # Why it is rejected, waived, extended or forfeited (shown to the founder when rejected).
-    reason_en = models.TextField(blank=True)
-    reason_zh = models.TextField(blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    reason_en = models.TextField(_("reason (English)"), blank=True)
+    reason_zh = models.TextField(_("reason (Chinese)"), blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -103,13 +109,17 @@ class Milestone(models.Model):
     )
 
     # Reminders: the smallest "days before" already reminded, so each is sent once.
-    last_reminder_days = models.PositiveSmallIntegerField(null=True, blank=True)
-    overdue_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    last_reminder_days = models.PositiveSmallIntegerField(
+        _("last reminder (days before)"), null=True, blank=True
+    )
+    overdue_at = models.DateTimeField(_("overdue since"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
         ordering = ["grant", "target_date", "id"]
         permissions = [("decide_milestone", "Can verify, reject, waive, extend or forfeit")]
         constraints = [
@@ -164,29 +174,38 @@ class EvidenceCheck(models.Model):
         FAIL = "fail", _("Fail")
         UNCERTAIN = "uncertain", _("Uncertain")
 
-    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="checks")
-    evidence_url = models.URLField(max_length=2000)
-    evidence_revision = models.PositiveIntegerField()
-    checker = models.CharField(max_length=40)
-    attempt = models.PositiveSmallIntegerField(default=1)
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField()
-    verdict = models.CharField(max_length=10, choices=Verdict.choices)
-    transient = models.BooleanField(
-        default=False, help_text=_("Worth retrying later (rate limit, timeout, outage).")
+    milestone = models.ForeignKey(
+        Milestone, verbose_name=_("milestone"), on_delete=models.PROTECT, related_name="checks"
     )
-    reason_en = models.TextField()
-    reason_zh = models.TextField()
+    evidence_url = models.URLField(_("evidence link"), max_length=2000)
+    evidence_revision = models.PositiveIntegerField(_("evidence revision"))
+    checker = models.CharField(_("checker"), max_length=40)
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    verdict = models.CharField(_("verdict"), max_length=10, choices=Verdict.choices)
+    transient = models.BooleanField(
+        _("transient"),
+        default=False,
+        help_text=_("Worth retrying later (rate limit, timeout, outage)."),
+    )
+    reason_en = models.TextField(_("reason (English)"))
+    reason_zh = models.TextField(_("reason (Chinese)"))
     observed = models.JSONField(
-        default=dict, help_text=_("Requests made, statuses, and the fields the verdict used.")
+        _("observed"),
+        default=dict,
+        help_text=_("Requests made, statuses, and the fields the verdict used."),
     )
     applied = models.BooleanField(
+        _("applied"),
         default=False,
         help_text=_("False when the milestone had moved on (newer evidence, decided by staff)."),
     )
-    outcome = models.CharField(max_length=40, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=40, blank=True)
 
     class Meta:
+        verbose_name = _("evidence check")
+        verbose_name_plural = _("evidence checks")
         ordering = ["-started_at", "-id"]
         indexes = [models.Index(fields=["milestone", "-started_at"], name="evidence_check_recent")]
 
