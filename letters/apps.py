@@ -1,6 +1,7 @@
 import logging
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger("letters")
 
@@ -8,7 +9,7 @@ logger = logging.getLogger("letters")
 class LettersConfig(AppConfig):
     name = "letters"
     default_auto_field = "django.db.models.BigAutoField"
-    verbose_name = "Grant letters"
+    verbose_name = _("Grant letters")
 
     def ready(self) -> None:
         from letters import checks

@@ -30,21 +30,29 @@ class GrantLetter(models.Model):
         SUPERSEDED = "superseded", _("Superseded by a later version")
         REVOKED = "revoked", _("Revoked")
 
-    grant = models.ForeignKey("grants.Grant", on_delete=models.PROTECT, related_name="letters")
-    version = models.PositiveIntegerField()
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.GRANT)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
-    verification_code = models.CharField(max_length=14, unique=True)
-    facts = models.JSONField()
-    content_sha256 = models.CharField(max_length=64)
-    file = models.FileField(upload_to=letter_upload_to, storage=LettersStorage(), blank=True)
-    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
-    size = models.PositiveIntegerField(null=True, blank=True)
-    scheduled_at = models.DateTimeField(auto_now_add=True)
-    rendered_at = models.DateTimeField(null=True, blank=True)
-    state_changed_at = models.DateTimeField(null=True, blank=True)
+    grant = models.ForeignKey(
+        "grants.Grant", verbose_name=_("grant"), on_delete=models.PROTECT, related_name="letters"
+    )
+    version = models.PositiveIntegerField(_("version"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.GRANT)
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.PENDING
+    )
+    verification_code = models.CharField(_("verification code"), max_length=14, unique=True)
+    facts = models.JSONField(_("facts"))
+    content_sha256 = models.CharField(_("content SHA-256"), max_length=64)
+    file = models.FileField(
+        _("file"), upload_to=letter_upload_to, storage=LettersStorage(), blank=True
+    )
+    sha256 = models.CharField(_("file SHA-256"), max_length=64, blank=True, db_index=True)
+    size = models.PositiveIntegerField(_("size (bytes)"), null=True, blank=True)
+    scheduled_at = models.DateTimeField(_("scheduled at"), auto_now_add=True)
+    rendered_at = models.DateTimeField(_("rendered at"), null=True, blank=True)
+    state_changed_at = models.DateTimeField(_("state changed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("grant letter")
+        verbose_name_plural = _("grant letters")
         ordering = ["grant_id", "-version"]
         constraints = [
             models.UniqueConstraint(
