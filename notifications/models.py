@@ -10,22 +10,24 @@ class Notification(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
-    kind = models.CharField(max_length=60, db_index=True)
-    to_email = models.EmailField()
-    language = models.CharField(max_length=8)
-    subject = models.CharField(max_length=300)
-    body = models.TextField()
-    related_type = models.CharField(max_length=100, blank=True)
-    related_id = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(_("kind"), max_length=60, db_index=True)
+    to_email = models.EmailField(_("recipient"))
+    language = models.CharField(_("language"), max_length=8)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"))
+    related_type = models.CharField(_("related type"), max_length=100, blank=True)
+    related_id = models.CharField(_("related id"), max_length=64, blank=True)
     state = models.CharField(
-        max_length=10, choices=State.choices, default=State.PENDING, db_index=True
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING, db_index=True
     )
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["related_type", "related_id"])]
 
