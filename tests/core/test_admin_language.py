@@ -1,0 +1,116 @@
+"""A Chinese-speaking clerk reads the admin in Chinese: section and model names on the index,
+column headers and filter titles on the changelists. English staff still read English."""
+
+import html
+import re
+
+import pytest
+
+from centers.models import WebhookEndpoint
+from grants.models import OutboxEvent, WebhookDelivery
+from tests.grants.factories import offered_grant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clerk(client, django_user_model):
+    user = django_user_model.objects.create_superuser("clerk", "clerk@example.cn", "pw")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def some_of_everything():
+    """One grant offered to one application, with its webhook waiting for the center."""
+    grant = offered_grant()
+    endpoint = WebhookEndpoint.objects.create(
+        center=grant.center, url="http://127.0.0.1:9/", secret="whsec_test"
+    )
+    event = OutboxEvent.objects.filter(grant=grant).first()
+    WebhookDelivery.objects.get_or_create(
+        event=event, endpoint=endpoint, grant=grant, grant_version=event.grant_version
+    )
+    return grant
+
+
+def visible_text(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def assert_shown(text: str, shown: list[str], not_shown: list[str]) -> None:
+    assert [label for label in shown if label not in text] == []
+    assert [label for label in not_shown if label in text] == []
+
+
+def test_the_chinese_admin_index_names_sections_and_models_in_chinese(clerk):
+    text = visible_text(clerk, "/zh-hans/admin/")
+    assert_shown(
+        text,
+        shown=["申请", "轮次", "资助", "Webhook 投递", "算力中心", "里程碑", "审计记录"],
+        not_shown=[
+            "Applications",
+            "Rounds",
+            "Grants",
+            "Tranches",
+            "Webhook deliveries",
+            "Computing centers",
+            "Milestones",
+            "Audit events",
+            "Notifications",
+        ],
+    )
+
+
+def test_the_chinese_changelists_have_chinese_headers_and_filters(clerk, some_of_everything):
+    applications = visible_text(clerk, "/zh-hans/admin/applications/application/")
+    assert_shown(
+        applications,
+        shown=[
+            "申请编号",
+            "公司全称",
+            "轮次",
+            "状态",
+            "注册城市",
+            "员工人数",
+            "提交时间",
+            "规模区间",
+        ],
+        not_shown=["Reference", "Legal name", "Registration city", "Employees", "Submitted at"],
+    )
+    grants = visible_text(clerk, "/zh-hans/admin/grants/grant/")
+    assert_shown(
+        grants,
+        shown=["申请编号", "算力中心", "额度", "已发放", "已使用", "版本", "要约截止时间"],
+        not_shown=["Reference", "Computing center", "Amount", "Offer expires at"],
+    )
+    deliveries = visible_text(clerk, "/zh-hans/admin/grants/webhookdelivery/")
+    assert_shown(
+        deliveries,
+        shown=["Webhook 投递", "类型", "端点", "资助版本", "尝试次数", "下次尝试时间", "待处理"],
+        not_shown=["Endpoint", "Grant version", "Attempts", "Next attempt at", "Pending"],
+    )
+
+
+def test_the_english_admin_stays_english(clerk, some_of_everything):
+    index = visible_text(clerk, "/en/admin/")
+    assert_shown(
+        index,
+        shown=["Applications", "Rounds", "Grants", "Webhook deliveries", "Computing centers"],
+        not_shown=["申请", "资助", "算力中心"],
+    )
+    applications = visible_text(clerk, "/en/admin/applications/application/")
+    assert_shown(
+        applications,
+        shown=["Reference", "Legal name", "Registration city", "Submitted at", "By size band"],
+        not_shown=["申请编号", "注册城市", "提交时间"],
+    )
+    deliveries = visible_text(clerk, "/en/admin/grants/webhookdelivery/")
+    assert_shown(
+        deliveries,
+        shown=["Endpoint", "Grant version", "Attempts", "Next attempt at"],
+        not_shown=["端点", "尝试次数"],
+    )
