@@ -64,6 +64,11 @@ class CenterCapacityAdmin(admin.ModelAdmin):
     readonly_fields = ["allocated", "ledger_available"]
     inlines = [CapacityEntryInline]
 
+    @admin.display(description=_("unit"))
+    def unit(self, obj):
+        # A property of the model, so it has no verbose name of its own.
+        return obj.gpu_type.get_unit_display()
+
     @admin.display(description=_("available"))
     def available_display(self, obj):
         return obj.available
