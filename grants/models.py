@@ -185,7 +185,7 @@ class Tranche(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"G-{self.grant_id} #{self.number} {self.amount} {self.state}"
+        return f"G-{self.grant_id} #{self.number} {self.amount} {self.get_state_display()}"
 
 
 class OutboxEvent(models.Model):
