@@ -5,6 +5,8 @@ bookmark. Between the first two the answers wait in the session (signed, so a ta
 store cannot inject answers that skipped validation; they are validated again on submit anyway).
 """
 
+import hashlib
+import json
 from typing import Any
 
 from django.conf import settings
@@ -13,8 +15,10 @@ from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -44,6 +48,10 @@ PENDING_MAX_AGE_SECONDS = 24 * 3600
 # Posting the long form (including corrections after errors) is cheaper than submitting.
 FORM_POSTS_PER_SUBMISSION = 10
 RECEIPT_CACHE_SECONDS = 3600
+# Rendered blank forms kept per process, keyed by everything they show (see blank_fields_markup);
+# a handful of versions at most live at once (two languages, a few sets of open rounds).
+BLANK_FORM_MARKUP_MAX = 32
+_blank_form_markup: dict[str, SafeString] = {}
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -90,6 +98,41 @@ def _duplicate(request: HttpRequest, existing: Application) -> HttpResponse:
         {"existing": existing, "masked_email": _masked_email(existing.email)},
         status=409,
     )
+
+
+def blank_fields_markup(form: ApplicationForm, rounds: list) -> SafeString:
+    """The fields of an unanswered form, rendered once per process for what they show.
+
+    Rendering some 25 widgets through template includes is most of the form page's cost, and a
+    blank form is the same markup for every visitor. The key is the content itself: the language,
+    time zone, preselected round, and every choice's value and label as rendered now (open rounds
+    with their closing dates, active centers, cities), read from the database on each request as
+    before. So a round that opens or closes, or a center renamed or withdrawn, changes the key at
+    once; no invalidation is needed, and a deploy starts with an empty store.
+    """
+    round_field = form.fields["round"]
+    centers = list(form.fields["center_1"].queryset)
+    shown = {
+        "language": translation.get_language(),
+        "time_zone": timezone.get_current_timezone_name(),
+        "initial_round": form.initial.get("round"),
+        "rounds": [(item.code, str(round_field.label_from_instance(item))) for item in rounds],
+        "centers": [
+            (item.code, str(form.fields["center_1"].label_from_instance(item))) for item in centers
+        ],
+        "cities": [(code, str(name)) for code, name in form.fields["registration_city"].choices],
+    }
+    key = hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
+    markup = _blank_form_markup.get(key)
+    if markup is None:
+        markup = render_to_string(
+            "applications/_application_fields.html",
+            {"form": form, "honeypot_field": HONEYPOT_FIELD},
+        )
+        if len(_blank_form_markup) >= BLANK_FORM_MARKUP_MAX:
+            _blank_form_markup.clear()
+        _blank_form_markup[key] = markup
+    return markup
 
 
 def _yes_no(value: bool) -> str:
@@ -184,21 +227,31 @@ def apply(request: HttpRequest) -> HttpResponse:
                 return _duplicate(request, existing)
             _pending_store(request, request.POST)
             return redirect("applications:check")
+        rounds, blank = None, False
     else:
         initial = _pending_load(request) or {}
-        if not initial and request.GET.get("round"):
+        blank = not initial
+        if blank and request.GET.get("round"):
             initial["round"] = request.GET["round"]
         form = ApplicationForm(initial=initial)
-        if len(form.fields["round"].queryset) == 1 and "round" not in initial:
-            form.initial["round"] = form.fields["round"].queryset[0].code
+        rounds = list(form.fields["round"].queryset)
+        if len(rounds) == 1 and "round" not in initial:
+            form.initial["round"] = rounds[0].code
+    context = {
+        "form": form,
+        "honeypot_field": HONEYPOT_FIELD,
+        "any_round_open": (
+            bool(rounds) if rounds is not None else form.fields["round"].queryset.exists()
+        ),
+    }
+    # Answers coming back from the check page (the Change links) render field by field as before;
+    # so does a ?round= that is not open (it is then not one of the choices, and not a key).
+    if blank and rounds and form.initial.get("round") in {None, *(item.code for item in rounds)}:
+        context["fields_markup"] = blank_fields_markup(form, rounds)
     return render(
         request,
         "applications/apply.html",
-        {
-            "form": form,
-            "honeypot_field": HONEYPOT_FIELD,
-            "any_round_open": form.fields["round"].queryset.exists(),
-        },
+        context,
         # Answers that need fixing were refused: say so to software too (browsers show the page).
         status=400 if form.is_bound else 200,
     )

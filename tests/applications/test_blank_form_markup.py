@@ -1,0 +1,83 @@
+"""The blank form is rendered once per process and served again (the deadline rush, issue 9):
+what a founder sees must be exactly the form rendered field by field, and staff changes to
+rounds and centers must show on the very next page."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+
+from applications import views
+from centers.models import Center
+from tests.factories import CenterFactory, RoundFactory
+
+from .conftest import answers
+
+pytestmark = pytest.mark.django_db
+
+CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def page(client, path: str = "/en/apply/") -> str:
+    response = client.get(path)
+    assert response.status_code == 200
+    return CSRF_TOKEN.sub("", response.content.decode())
+
+
+def field_by_field(client, monkeypatch, path: str = "/en/apply/") -> str:
+    """The page as it was before the store existed: every widget rendered on the request."""
+    with monkeypatch.context() as patch:
+        patch.setattr(views, "blank_fields_markup", lambda form, rounds: "")
+        return page(client, path)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_stored_blank_form_is_the_form_rendered_field_by_field(
+    client, monkeypatch, open_round, language
+):
+    RoundFactory(code="second-round", title_en="Second round", title_zh="第二轮")
+    path = f"/{language}/apply/"
+    first, again = page(client, path), page(client, path)
+    assert first == again == field_by_field(client, monkeypatch, path)
+    preselected = f"/{language}/apply/?round=second-round"
+    assert page(client, preselected) == field_by_field(client, monkeypatch, preselected)
+
+
+def test_a_round_opened_or_closed_and_a_center_renamed_show_on_the_next_page(client, open_round):
+    before = page(client)
+    assert 'value="wuhan-2026-r2"' in before
+    opened = RoundFactory(code="just-opened", title_en="Just opened round")
+    assert 'value="just-opened"' in page(client)
+    Center.objects.filter(code="wuhan-ai").update(name_en="Wuhan Renamed Computing Center")
+    assert "Wuhan Renamed Computing Center" in page(client)
+    Center.objects.filter(code="qingyang-dc").update(is_active=False)
+    assert 'value="qingyang-dc"' not in page(client)
+    opened.closes_at = timezone.now() - dt.timedelta(seconds=1)
+    opened.save()
+    shown = page(client)
+    assert 'value="just-opened"' not in shown
+    assert 'value="wuhan-2026-r2"' in shown
+
+
+def test_the_language_of_the_stored_form_is_the_visitors(client, open_round):
+    assert "Unified Social Credit Code" in page(client, "/en/apply/")
+    chinese = page(client, "/zh-hans/apply/")
+    assert "Unified Social Credit Code" not in chinese
+    assert "统一社会信用代码" in chinese
+    assert "武汉2026年第二轮" in chinese
+
+
+def test_answers_sent_back_by_a_change_link_are_shown_not_the_blank_form(client, open_round):
+    CenterFactory(code="extra-center", name_en="Extra Center")
+    page(client)  # the blank form is now stored
+    client.post("/en/apply/", answers(company_legal_name="Changed Name Ltd"))
+    shown = page(client)
+    assert 'value="Changed Name Ltd"' in shown
+
+
+def test_errors_are_shown_on_the_form_after_a_blank_one_was_stored(client, open_round):
+    page(client)
+    response = client.post("/en/apply/", answers(uscc=""))
+    assert response.status_code == 400
+    assert "Enter the Unified Social Credit Code" in response.content.decode()
