@@ -62,12 +62,6 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
         page_number = int(request.GET.get("page", "1"))
     except ValueError:
         page_number = 1
-    results = (
-        selectors.draw_results_page(draw=draw, page=page_number, size=size)
-        if draw.is_completed
-        else None
-    )
-    result_rows = _result_rows(results.entries) if results else []
     query = request.GET.get("ref", "").strip()
     found = None
     listed_stratum = None
@@ -76,6 +70,15 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
             found = selectors.entry_find(draw=draw, reference=query)
         elif draw.is_frozen:
             listed_stratum = selectors.entrant_listed(draw=draw, reference=query)
+    # A founder who found their entry has their answer: the page links to the results page that
+    # holds it instead of rendering a hundred rows of other people's (most of this page's cost).
+    results = (
+        selectors.draw_results_page(draw=draw, page=page_number, size=size)
+        if draw.is_completed and found is None
+        else None
+    )
+    result_rows = _result_rows(results.entries) if results else []
+    found_page = (found.rank - 1) // size + 1 if found is not None else None
     record_path = reverse("lottery_machine:draw_record", kwargs={"draw_id": draw.draw_id})
     record_url = request.build_absolute_uri(record_path)
     verifier_url = request.build_absolute_uri(reverse("lottery_machine:verifier"))
@@ -95,6 +98,7 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
         "result_rows": result_rows,
         "query": query,
         "found": found,
+        "found_page": found_page,
         "listed_stratum": listed_stratum,
         "record_path": record_path,
         "record_url": record_url,
