@@ -155,6 +155,11 @@ class DrawAdmin(ReadOnlyAdmin):
             except (services.DrawError, DrawInputError, BeaconError) as error:
                 self.message_user(request, f"{draw.draw_id}: {error}", messages.ERROR)
             else:
+                # Freeze and fetch answer True/False: say it in words, not as a Python literal.
+                if outcome is True:
+                    outcome = _("done")
+                elif outcome is False:
+                    outcome = _("nothing changed")
                 self.message_user(request, f"{draw.draw_id}: {label}: {outcome}", messages.INFO)
 
     @admin.action(description=_("Freeze the entrants (when entries have closed)"))
@@ -167,7 +172,12 @@ class DrawAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Run the draw (when entrants and beacon are published)"))
     def execute_action(self, request, queryset: QuerySet[Draw]) -> None:
-        self._run(request, queryset, lambda d: services.draw_execute(draw=d).state, _("state"))
+        self._run(
+            request,
+            queryset,
+            lambda d: services.draw_execute(draw=d).get_state_display(),
+            _("state"),
+        )
 
     def declared_value_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         draw = get_object_or_404(Draw, pk=pk)
@@ -288,5 +298,9 @@ class DrawEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(DrawEvent)
 class DrawEventAdmin(ReadOnlyAdmin):
-    list_display = ["draw", "kind", "at", "entry", "replaces", "reason"]
+    list_display = ["draw", "kind", "at", "entry", "replaces", "reason_shown"]
     list_filter = ["kind", "draw"]
+
+    @admin.display(description=_("reason"), ordering="reason")
+    def reason_shown(self, obj: DrawEvent) -> str:
+        return obj.reason_label

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _reinstall_guards(sender, using="default", **kwargs):
@@ -16,7 +17,7 @@ def _reinstall_guards(sender, using="default", **kwargs):
 class LotteryConfig(AppConfig):
     name = "lottery"
     default_auto_field = "django.db.models.BigAutoField"
-    verbose_name = "Lottery"
+    verbose_name = _("Lottery")
 
     def ready(self) -> None:
         # SQLite drops a table's triggers when a migration rebuilds it: put them back.

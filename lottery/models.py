@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from applications.models import reference_validator, slug_validator
 
@@ -24,42 +25,57 @@ class Draw(models.Model):
         DECLARED = "declared", _("Declared public value")
 
     round = models.OneToOneField(
-        "applications.Round", on_delete=models.PROTECT, related_name="draw"
+        "applications.Round",
+        verbose_name=_("round"),
+        on_delete=models.PROTECT,
+        related_name="draw",
     )
-    draw_id = models.CharField(max_length=64, unique=True, validators=[slug_validator])
-    state = models.CharField(max_length=16, choices=State.choices, default=State.ANNOUNCED)
+    draw_id = models.CharField(
+        _("draw id"), max_length=64, unique=True, validators=[slug_validator]
+    )
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.ANNOUNCED
+    )
     # Published when the round opens; frozen from then on.
-    winners = models.PositiveIntegerField()
-    quotas = models.JSONField(default=dict, blank=True)
-    entries_close_at = models.DateTimeField()
-    beacon_source = models.CharField(max_length=16, choices=BeaconSource.choices)
-    beacon_chain_hash = models.CharField(max_length=64, blank=True)
-    beacon_round = models.PositiveBigIntegerField(null=True, blank=True)
-    beacon_description = models.TextField(blank=True)
-    announced_at = models.DateTimeField()
-    # Published when entries close.
-    entrants_digest = models.CharField(max_length=64, blank=True)
-    entrants_count = models.PositiveIntegerField(default=0)
-    # The exact text whose SHA-256 is the digest: "ref TAB stratum LF" lines sorted by ref.
-    entrants_lines = models.TextField(blank=True, editable=False)
-    # Application ids in the same order as entrants_lines, comma separated.
-    entrant_application_ids = models.TextField(blank=True, editable=False)
-    excluded_count = models.PositiveIntegerField(
-        default=0, help_text=_("Applications still under review at the deadline, left out.")
+    winners = models.PositiveIntegerField(_("winners"))
+    quotas = models.JSONField(_("quotas"), default=dict, blank=True)
+    entries_close_at = models.DateTimeField(_("entries close at"))
+    beacon_source = models.CharField(
+        _("beacon source"), max_length=16, choices=BeaconSource.choices
     )
-    frozen_at = models.DateTimeField(null=True, blank=True)
+    beacon_chain_hash = models.CharField(_("beacon chain hash"), max_length=64, blank=True)
+    beacon_round = models.PositiveBigIntegerField(_("beacon round"), null=True, blank=True)
+    beacon_description = models.TextField(_("beacon description"), blank=True)
+    announced_at = models.DateTimeField(_("announced at"))
+    # Published when entries close.
+    entrants_digest = models.CharField(_("entrants digest"), max_length=64, blank=True)
+    entrants_count = models.PositiveIntegerField(_("entrants count"), default=0)
+    # The exact text whose SHA-256 is the digest: "ref TAB stratum LF" lines sorted by ref.
+    entrants_lines = models.TextField(_("entrants lines"), blank=True, editable=False)
+    # Application ids in the same order as entrants_lines, comma separated.
+    entrant_application_ids = models.TextField(
+        _("entrant application ids"), blank=True, editable=False
+    )
+    excluded_count = models.PositiveIntegerField(
+        _("excluded count"),
+        default=0,
+        help_text=_("Applications still under review at the deadline, left out."),
+    )
+    frozen_at = models.DateTimeField(_("frozen at"), null=True, blank=True)
     # Published at the draw.
-    beacon_randomness = models.CharField(max_length=64, blank=True)
-    beacon_signature = models.CharField(max_length=192, blank=True)
-    beacon_value = models.TextField(blank=True)
-    beacon_value_at = models.DateTimeField(null=True, blank=True)
-    seed = models.CharField(max_length=64, blank=True)
-    winners_drawn = models.PositiveIntegerField(default=0)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    beacon_randomness = models.CharField(_("beacon randomness"), max_length=64, blank=True)
+    beacon_signature = models.CharField(_("beacon signature"), max_length=192, blank=True)
+    beacon_value = models.TextField(_("beacon value"), blank=True)
+    beacon_value_at = models.DateTimeField(_("beacon value at"), null=True, blank=True)
+    seed = models.CharField(_("seed"), max_length=64, blank=True)
+    winners_drawn = models.PositiveIntegerField(_("winners drawn"), default=0)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     # Set when a fetched beacon round failed verification; cleared never (staff investigate).
-    beacon_problem = models.TextField(blank=True)
+    beacon_problem = models.TextField(_("beacon problem"), blank=True)
 
     class Meta:
+        verbose_name = _("draw")
+        verbose_name_plural = _("draws")
         ordering = ["-entries_close_at", "draw_id"]
         constraints = [
             models.CheckConstraint(
@@ -119,13 +135,16 @@ class DrawEntry(models.Model):
     class Outcome(models.TextChoices):
         WINNER = "winner", _("Winner")
         WAITLIST = "waitlist", _("Waitlist")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        # A context of its own: the applications catalogue, loaded first, reads "Withdrawn" as
+        # an application's 已撤回; an entrant who leaves the draw has 已退出 (as the public page).
+        WITHDRAWN = "withdrawn", pgettext_lazy("draw entry", "Withdrawn")
 
     # Referential integrity is enforced by set-based triggers (lottery.db_guards) instead of
     # per-row foreign-key checks: a million-row result set is checked with one join at insert
     # instead of a million locking look-ups, and rows can neither be re-pointed nor orphaned.
     draw = models.ForeignKey(
         Draw,
+        verbose_name=_("draw"),
         on_delete=models.PROTECT,
         related_name="entries",
         db_constraint=False,
@@ -133,22 +152,28 @@ class DrawEntry(models.Model):
     )
     application = models.OneToOneField(
         "applications.Application",
+        verbose_name=_("application"),
         on_delete=models.PROTECT,
         related_name="draw_entry",
         db_constraint=False,
     )
-    reference = models.CharField(max_length=32, validators=[reference_validator])
-    stratum = models.CharField(max_length=64, blank=True)
-    ticket = models.CharField(max_length=64)
-    rank = models.PositiveIntegerField()
+    reference = models.CharField(_("reference"), max_length=32, validators=[reference_validator])
+    stratum = models.CharField(_("stratum"), max_length=64, blank=True)
+    ticket = models.CharField(_("ticket"), max_length=64)
+    rank = models.PositiveIntegerField(_("rank"))
     drawn_outcome = models.CharField(
-        max_length=16, choices=[c for c in Outcome.choices if c[0] != "withdrawn"]
+        _("drawn outcome"),
+        max_length=16,
+        choices=[c for c in Outcome.choices if c[0] != "withdrawn"],
     )
-    waitlist_position = models.PositiveIntegerField(null=True, blank=True)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices)
-    promoted_at = models.DateTimeField(null=True, blank=True)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
-    withdrawal_reason = models.CharField(max_length=16, blank=True)
+    waitlist_position = models.PositiveIntegerField(_("waitlist position"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    promoted_at = models.DateTimeField(_("promoted at"), null=True, blank=True)
+    # A context of its own: an application's "withdrawn at" is 撤回时间, an entry's is 退出时间.
+    withdrawn_at = models.DateTimeField(
+        pgettext_lazy("draw entry", "withdrawn at"), null=True, blank=True
+    )
+    withdrawal_reason = models.CharField(_("withdrawal reason"), max_length=16, blank=True)
 
     class Meta:
         ordering = ["draw", "rank"]
@@ -185,7 +210,8 @@ class DrawEntry(models.Model):
                 name="draw_entry_winners_by_rank",
             ),
         ]
-        verbose_name_plural = "draw entries"
+        verbose_name = _("draw entry")
+        verbose_name_plural = _("draw entries")
 
     def __str__(self) -> str:
         return f"{self.draw_id} #{self.rank} {self.reference}"
@@ -212,19 +238,33 @@ class DrawEvent(models.Model):
         WITHDRAWAL = "withdrawal", _("Withdrawal")
         PROMOTION = "promotion", _("Promotion from the waitlist")
 
-    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField(max_length=24, choices=Kind.choices)
-    at = models.DateTimeField()
+    draw = models.ForeignKey(
+        Draw, verbose_name=_("draw"), on_delete=models.PROTECT, related_name="events"
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    at = models.DateTimeField(_("at"))
     entry = models.ForeignKey(
-        DrawEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+        DrawEntry,
+        verbose_name=_("entry"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
     )
     replaces = models.ForeignKey(
-        DrawEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        DrawEntry,
+        verbose_name=_("replaces"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    reason = models.CharField(max_length=16, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(_("reason"), max_length=16, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("draw event")
+        verbose_name_plural = _("draw events")
         ordering = ["draw", "at", "id"]
         constraints = [
             models.CheckConstraint(

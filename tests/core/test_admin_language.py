@@ -8,7 +8,11 @@ import pytest
 
 from centers.models import WebhookEndpoint
 from grants.models import OutboxEvent, WebhookDelivery
+from lottery import selectors as lottery_selectors
+from lottery import services as lottery_services
 from tests.grants.factories import offered_grant
+from tests.lottery.conftest import add_entrants, make_round
+from tests.lottery.flow import completed_declared_draw
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +36,17 @@ def some_of_everything():
         event=event, endpoint=endpoint, grant=grant, grant_version=event.grant_version
     )
     return grant
+
+
+@pytest.fixture
+def drawn_round():
+    """A completed draw whose first winner declined, so the waitlist's first entrant moved up."""
+    round_ = make_round(winners=2)
+    add_entrants(round_, 4)
+    draw = completed_declared_draw(round_)
+    winner = lottery_selectors.draw_winners(draw=draw).first()
+    lottery_services.entry_withdraw(entry=winner, reason="declined")
+    return draw
 
 
 def visible_text(client, url: str) -> str:
@@ -114,3 +129,69 @@ def test_the_english_admin_stays_english(clerk, some_of_everything):
         shown=["Endpoint", "Grant version", "Attempts", "Next attempt at"],
         not_shown=["端点", "尝试次数"],
     )
+
+
+def test_the_chinese_lottery_admin_names_draws_entries_and_events_in_chinese(clerk, drawn_round):
+    index = visible_text(clerk, "/zh-hans/admin/")
+    assert_shown(
+        index,
+        shown=["抽签", "抽签参与记录", "抽签事件"],
+        not_shown=["Lottery", "Draws", "Draw entries", "Draw events"],
+    )
+    draws = visible_text(clerk, "/zh-hans/admin/lottery/draw/")
+    assert_shown(
+        draws,
+        shown=[
+            "抽签编号",
+            "轮次",
+            "状态",
+            "报名截止时间",
+            "参与者人数",
+            "已抽出中签者",
+            "仍在审核中的申请",
+            "随机信标来源",
+            "已抽签",
+        ],
+        not_shown=["Draw id", "Entries close at", "Entrants count", "Winners drawn", "By state"],
+    )
+    draw = visible_text(clerk, f"/zh-hans/admin/lottery/draw/{drawn_round.pk}/change/")
+    assert_shown(
+        draw,
+        shown=["名单指纹", "信标值", "种子", "抽签完成时间", "事先声明的公开事件", "公开页面"],
+        not_shown=["Entrants digest", "Beacon value", "Seed", "Completed at"],
+    )
+    entries = visible_text(clerk, "/zh-hans/admin/lottery/drawentry/")
+    assert_shown(
+        entries,
+        shown=["申请编号", "排名", "分组", "抽签时结果", "结果", "中签", "候补", "已退出"],
+        not_shown=["Reference", "Rank", "Drawn outcome", "Outcome", "Waitlist"],
+    )
+    events = visible_text(clerk, "/zh-hans/admin/lottery/drawevent/")
+    assert_shown(
+        events,
+        shown=["类型", "时间", "被递补的名额", "理由", "放弃", "候补递补", "公布抽签结果"],
+        not_shown=["Kind", "Replaces", "Reason", "declined", "Results published"],
+    )
+
+
+def test_the_english_lottery_admin_stays_english(clerk, drawn_round):
+    index = visible_text(clerk, "/en/admin/")
+    assert_shown(
+        index,
+        shown=["Lottery", "Draws", "Draw entries", "Draw events"],
+        not_shown=["抽签"],
+    )
+    draws = visible_text(clerk, "/en/admin/lottery/draw/")
+    assert_shown(
+        draws,
+        shown=["Draw id", "Round", "Entries close at", "Entrants count", "Winners drawn"],
+        not_shown=["抽签编号", "报名截止时间"],
+    )
+    entries = visible_text(clerk, "/en/admin/lottery/drawentry/")
+    assert_shown(
+        entries,
+        shown=["Reference", "Rank", "Stratum", "Drawn outcome", "Outcome"],
+        not_shown=["申请编号", "排名"],
+    )
+    events = visible_text(clerk, "/en/admin/lottery/drawevent/")
+    assert_shown(events, shown=["Kind", "At", "Replaces", "Reason", "declined"], not_shown=[])
