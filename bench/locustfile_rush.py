@@ -2,7 +2,11 @@
 
 Each user behaves as a browser behind the production TLS proxy (the proxy adds
 X-Forwarded-Proto: https, so secure cookies, CSRF origin checks and the HTTPS redirect run as
-deployed). No think time: every user sends its next request as soon as the last one answered.
+deployed). By default no think time: every user sends its next request as soon as the last one
+answered (the capacity runs). With RUSH_THINK_SECONDS set, every user of every kind waits after
+each answer before its next request, as a person reading a page does (the latency run): a random
+time between half and one and a half times that, so that the users do not move in lockstep (with a
+constant wait all 32 would send their next request in the same instant, every time).
 
   ApplicantUser  one founder per journey, with a fresh cookie jar, exactly the requests a browser
                  makes: GET the form (CSRF cookie and token), POST it, follow the redirect to the
@@ -13,8 +17,9 @@ deployed). No think time: every user sends its next request as soon as the last 
   FindReferenceUser  "find my reference" on the public draw page, a random entrant each time.
 
 Settings come from the environment (load_rush.py sets them): RUSH_ROUND, RUSH_CENTER,
-RUSH_USCC_START (first serial of this run's USCCs), RUSH_DRAW_ID, RUSH_ENTRANTS, and
-RUSH_RESULT_PATH, where the figures and the confirmations are written when the test stops.
+RUSH_USCC_START (first serial of this run's USCCs), RUSH_DRAW_ID, RUSH_ENTRANTS,
+RUSH_THINK_SECONDS (default 0), and RUSH_RESULT_PATH, where the figures and the confirmations are
+written when the test stops.
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ from http.cookiejar import DefaultCookiePolicy
 from http.cookies import SimpleCookie
 from pathlib import Path
 
-from locust import FastHttpUser, events, task
+import gevent
+from locust import FastHttpUser, between, events, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from applications.uscc import ALPHABET, make_valid
@@ -44,6 +50,7 @@ confirmed: list[tuple[str, str, float]] = []  # (uscc, reference, unix time) of 
 journey_failures: list[str] = []
 # What the error pages looked like (the drills need a clean page, never a traceback).
 error_pages = {"count": 0, "with_traceback": 0, "not_bilingual": 0, "statuses": {}}
+THINK_SECONDS = float(os.environ.get("RUSH_THINK_SECONDS", "0"))
 TRACEBACK_MARKS = ("Traceback", 'File "', "psycopg", "OperationalError", "django.db")
 FRIENDLY_MARKS = ("抱歉", "Sorry")
 
@@ -68,6 +75,8 @@ class BrowserUser(FastHttpUser):
     So cookies are kept here as the browser keeps them, and the library's own jar stays empty."""
 
     abstract = True
+    # After each task; inside a journey, _request waits the same time between pages.
+    wait_time = between(THINK_SECONDS / 2, THINK_SECONDS * 3 / 2)
 
     def on_start(self) -> None:
         self.client.cookiejar.set_policy(NoCookies())
@@ -106,6 +115,8 @@ class ApplicantUser(BrowserUser):
         confirmed.append((uscc, reference, time.time()))
 
     def _request(self, method: str, path: str, name: str, expected: int, **kwargs) -> object:
+        if THINK_SECONDS and not name.startswith("1 "):
+            gevent.sleep(self.wait_time())  # reading the last page (the first follows wait_time)
         with self.client.request(
             method,
             path,

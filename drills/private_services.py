@@ -297,13 +297,15 @@ def collected_static(environment: dict[str, str]) -> str:
 
 
 def start_gunicorn(
-    environment: dict[str, str], folder: Path, *, workers: int = GUNICORN_WORKERS
+    environment: dict[str, str], folder: Path, *, workers: int = GUNICORN_WORKERS, threads: int = 1
 ) -> tuple[subprocess.Popen, int]:
-    """gunicorn as the README deploys it (sync workers), on a free loopback port."""
+    """gunicorn as the README deploys it (sync workers), on a free loopback port. `threads` > 1
+    runs gthread workers instead (for the load test's comparison of worker settings)."""
     port = free_port()
     log = (folder / "gunicorn.log").open("ab")
+    threading = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "portal.wsgi", "--workers", str(workers),
+        [sys.executable, "-m", "gunicorn", "portal.wsgi", "--workers", str(workers), *threading,
          "--bind", f"127.0.0.1:{port}", "--backlog", "2048"],
         cwd=ROOT,
         env=environment,
