@@ -195,3 +195,25 @@ def test_the_english_lottery_admin_stays_english(clerk, drawn_round):
     )
     events = visible_text(clerk, "/en/admin/lottery/drawevent/")
     assert_shown(events, shown=["Kind", "At", "Replaces", "Reason", "declined"], not_shown=[])
+
+
+def test_a_draw_action_reports_back_in_chinese_words_not_codes(clerk):
+    round_ = make_round(winners=1)
+    add_entrants(round_, 2)
+    draw = completed_declared_draw(round_)
+    response = clerk.post(
+        "/zh-hans/admin/lottery/draw/",
+        {"action": "freeze_action", "_selected_action": [draw.pk]},
+        follow=True,
+    )
+    text = html.unescape(response.content.decode())
+    # A completed draw is not frozen again: the clerk reads that nothing changed.
+    # The admin capitalises a message's first letter, hence lower().
+    assert f"{draw.draw_id}: 已冻结: 未作更改" in text.lower()
+    assert "False" not in text
+    response = clerk.post(
+        "/zh-hans/admin/lottery/draw/",
+        {"action": "execute_action", "_selected_action": [draw.pk]},
+        follow=True,
+    )
+    assert f"{draw.draw_id}: 状态: 已抽签" in html.unescape(response.content.decode()).lower()
