@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.db.models.functions import Collate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from applications.models import Application, Round
 from core.services import audit_record
@@ -210,7 +211,7 @@ def draw_beacon_change(
             .get(pk=draw.pk)
         )
         if now >= locked.entries_close_at or locked.state != Draw.State.ANNOUNCED:
-            raise DrawError("The beacon can only be changed before entries close.")
+            raise DrawError(_("The beacon can only be changed before entries close."))
         old = beacon_of(locked).as_dict()
         beacon = _beacon_for_announcement(
             round=locked.round,
@@ -269,7 +270,7 @@ def draw_freeze(*, draw: Draw, now: datetime | None = None) -> bool:
         if locked.state != Draw.State.ANNOUNCED:
             return False
         if now < locked.entries_close_at:
-            raise DrawNotReadyError("Entries have not closed yet.")
+            raise DrawNotReadyError(_("Entries have not closed yet."))
         round = locked.round
         pending = draw_needs_review_count(draw=locked)
         if pending and (round.review_deadline is None or now < round.review_deadline):
@@ -414,7 +415,9 @@ def draw_beacon_fetch(*, draw: Draw, now: datetime | None = None) -> bool:
     if draw.has_beacon_value:
         return True
     if now < pure.drand_round_time(draw.beacon_round, draw.beacon_chain_hash):
-        raise DrawNotReadyError(f"drand round {draw.beacon_round} is not published yet.")
+        raise DrawNotReadyError(
+            _("drand round %(round)s is not published yet.") % {"round": draw.beacon_round}
+        )
     try:
         fetched = beacon_client.drand_fetch(
             base_url=settings.LOTTERY_DRAND_BASE_URL,
@@ -496,15 +499,15 @@ def draw_declared_value_enter(
     """Staff enter the value of the pre-announced public event, once, after entries close."""
     now = now or timezone.now()
     if draw.beacon_source != Draw.BeaconSource.DECLARED:
-        raise DrawError("This draw uses the drand beacon; its value is fetched, not entered.")
+        raise DrawError(_("This draw uses the drand beacon; its value is fetched, not entered."))
     beacon = pure.validate_beacon(
         {"source": "declared", "description": draw.beacon_description, "value": value}
     )
     if now < draw.entries_close_at:
-        raise DrawError("The value can only be entered after entries close.")
+        raise DrawError(_("The value can only be entered after entries close."))
     current = Draw.objects.get(pk=draw.pk)
     if current.beacon_value:
-        raise DrawError("The declared value has already been entered; it cannot be changed.")
+        raise DrawError(_("The declared value has already been entered; it cannot be changed."))
     _beacon_store(draw=current, now=now, value=beacon.value or "", actor=actor)
     return Draw.objects.get(pk=draw.pk)
 
@@ -668,9 +671,9 @@ def draw_execute(*, draw: Draw, now: datetime | None = None) -> Draw:
             if locked.state == Draw.State.COMPLETED:
                 return locked
             if locked.state != Draw.State.FROZEN:
-                raise DrawNotReadyError("The entrants have not been frozen yet.")
+                raise DrawNotReadyError(_("The entrants have not been frozen yet."))
             if not locked.has_beacon_value:
-                raise DrawNotReadyError("The beacon value is not known yet.")
+                raise DrawNotReadyError(_("The beacon value is not known yet."))
             refs, strata = entrants_of(locked)
             quotas = quotas_of(locked)
             beacon = pure.validate_beacon(beacon_of(locked))
@@ -791,7 +794,7 @@ def entry_withdraw(
     if reason not in pure.WITHDRAWAL_REASONS:
         raise DrawError(f"reason must be one of {', '.join(pure.WITHDRAWAL_REASONS)}")
     if reason == "disqualified" and actor is not None and not note.strip():
-        raise DrawError("A disqualification needs a reason.")
+        raise DrawError(_("A disqualification needs a reason."))
     now = now or timezone.now()
     with transaction.atomic():
         # One withdrawal at a time per draw, so two vacancies never pick the same entrant.
@@ -801,7 +804,7 @@ def entry_withdraw(
             .get(pk=entry.draw_id)
         )
         if draw.state != Draw.State.COMPLETED:
-            raise DrawError("Only a completed draw has entries to withdraw.")
+            raise DrawError(_("Only a completed draw has entries to withdraw."))
         locked = DrawEntry.objects.select_for_update().get(pk=entry.pk)
         if locked.outcome == DrawEntry.Outcome.WITHDRAWN:
             return None
