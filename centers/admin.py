@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .models import CapacityEntry, Center, CenterCapacity, GpuType, WebhookEndpoint
@@ -108,6 +109,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     ]
     list_filter = ["is_active", "center"]
     fields = ["center", "url", "description", "is_active"]
+    # A billing endpoint typed without a scheme is meant to be HTTPS (Django 6 will assume so).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ["send_ping", "rotate_secret", "disable", "enable"]
 
     def get_readonly_fields(self, request, obj=None):
