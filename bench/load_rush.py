@@ -48,6 +48,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from drills.harness import eligible_applications_insert  # noqa: E402
 from drills.private_services import (  # noqa: E402
     GUNICORN_WORKERS,
     PrivateRedis,
@@ -112,7 +113,7 @@ def create_draw(entrants: int) -> str:
     from django.db import connection
     from django.utils import timezone
 
-    from applications.models import Application, CityProgram, Round
+    from applications.models import CityProgram, Round
     from lottery import services
 
     now = timezone.now()
@@ -121,30 +122,8 @@ def create_draw(entrants: int) -> str:
         code=DRAW_ROUND_CODE, title_zh="已抽签轮", title_en="Drawn round", winners=1000,
         opens_at=now - dt.timedelta(days=30), closes_at=now - dt.timedelta(days=1), **common,
     )  # fmt: skip
-    template = Application.objects.create(
-        reference="TEMPLATE", round=closed, company_legal_name="模板科技有限公司",
-        uscc="91420100MA1BUFLT40", registration_city="wuhan", founded_on=dt.date(2024, 1, 1),
-        employees=5, revenue_band="pre_revenue", founder_name="张伟", email="t@example.cn",
-        mobile="+8613800138000", gpu_hours_requested=1000, purpose="bench", consent_terms=True,
-        language="zh-hans", status="ineligible", submitted_at=closed.opens_at,
-    )  # fmt: skip
-    columns = [
-        f.column
-        for f in Application._meta.concrete_fields
-        if f.column not in {"id", "reference", "uscc", "email", "status", "submitted_at"}
-    ]
+    eligible_applications_insert(closed, entrants, prefix="RU")
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO applications_application
-                ({", ".join(columns)}, reference, uscc, email, status, submitted_at)
-            SELECT {", ".join("t." + c for c in columns)},
-                   'RU-' || lpad(g::text, 7, '0'), lpad(g::text, 18, '0'),
-                   'f' || g || '@example.cn', 'eligible', t.submitted_at + g * interval '1 second'
-            FROM applications_application t, generate_series(1, %s) g WHERE t.id = %s
-            """,  # noqa: S608 - column names come from the model, values are parameters
-            [entrants, template.pk],
-        )
         cursor.execute("ANALYZE applications_application")
     draw = services.draw_announce(
         round=closed, beacon_source="declared", beacon_description="rush bench", now=closed.opens_at

@@ -125,12 +125,14 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     import django
 
+    from drills.harness import eligible_applications_insert
+
     django.setup()
     from django.db import connection
     from django.test import Client
     from django.utils import timezone
 
-    from applications.models import Application, CityProgram, Round, Stratum
+    from applications.models import CityProgram, Round, Stratum
     from lottery import selectors, services
     from lottery import verify_draw as verifier
     from lottery.models import Draw
@@ -157,45 +159,8 @@ def main() -> None:
         round=round_, code="first-time", name_zh="首次", name_en="First", reserved=200
     )
     Stratum.objects.create(round=round_, code="returning", name_zh="再次", name_en="Again", cap=300)
-    template = Application.objects.create(
-        reference="TEMPLATE",
-        round=round_,
-        company_legal_name="基准科技有限公司",
-        uscc="91230184MA1BUFLT44",
-        registration_city="wuhan",
-        founded_on=dt.date(2024, 1, 1),
-        employees=5,
-        revenue_band="pre_revenue",
-        founder_name="张伟",
-        email="t@example.cn",
-        mobile="+8613800138000",
-        gpu_hours_requested=1000,
-        purpose="bench",
-        consent_terms=True,
-        language="zh-hans",
-        status="ineligible",
-        submitted_at=round_.opens_at,
-    )
-    columns = [
-        f.column
-        for f in Application._meta.concrete_fields
-        if f.column not in {"id", "reference", "uscc", "email", "stratum", "status", "submitted_at"}
-    ]
     loading = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO applications_application
-                ({", ".join(columns)}, reference, uscc, email, stratum, status, submitted_at)
-            SELECT {", ".join("t." + c for c in columns)},
-                   'BN-' || lpad(g::text, 7, '0'), lpad(g::text, 18, '0'),
-                   'f' || g || '@example.cn',
-                   (ARRAY['first-time', 'returning', ''])[1 + g %% 3], 'eligible',
-                   t.submitted_at + g * interval '1 second'
-            FROM applications_application t, generate_series(1, %s) g WHERE t.id = %s
-            """,  # noqa: S608 - column names come from the model, values are parameters
-            [n, template.pk],
-        )
+    eligible_applications_insert(round_, n, prefix="BN", strata=("first-time", "returning", ""))
     loaded = time.perf_counter() - loading
     # Applications arrive over weeks and are read many times before a draw, so in a live
     # database they are long vacuumed (hint bits and visibility map set) and their WAL long

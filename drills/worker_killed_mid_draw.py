@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from drills.harness import ROOT, Drill, wait_for
+from drills.harness import ROOT, Drill, eligible_applications_insert, wait_for
 
 DATABASE = "suanli_drill_worker_killed"
 ADVANCE_SECONDS = 3  # the beat's "what is due" pass; 60 s in production
@@ -167,7 +167,7 @@ def _frozen_draw(entrants: int, winners: int):
     from django.db import connection
     from django.utils import timezone
 
-    from applications.models import Application, CityProgram, Round, Stratum
+    from applications.models import CityProgram, Round, Stratum
     from lottery import services
 
     now = timezone.now()
@@ -191,44 +191,8 @@ def _frozen_draw(entrants: int, winners: int):
     Stratum.objects.create(
         round=round_, code="first-time", name_zh="首次", name_en="First", reserved=winners // 5
     )
-    template = Application.objects.create(
-        reference="TEMPLATE",
-        round=round_,
-        company_legal_name="演练科技有限公司",
-        uscc="91230184MA1BUFLT44",
-        registration_city="wuhan",
-        founded_on=dt.date(2024, 1, 1),
-        employees=5,
-        revenue_band="pre_revenue",
-        founder_name="张伟",
-        email="t@example.cn",
-        mobile="+8613800138000",
-        gpu_hours_requested=1000,
-        purpose="drill",
-        consent_terms=True,
-        language="zh-hans",
-        status="ineligible",
-        submitted_at=round_.opens_at,
-    )
-    copied = [
-        f.column
-        for f in Application._meta.concrete_fields
-        if f.column not in {"id", "reference", "uscc", "email", "stratum", "status", "submitted_at"}
-    ]
+    eligible_applications_insert(round_, entrants, prefix="DR", strata=("first-time", ""))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO applications_application
-                ({", ".join(copied)}, reference, uscc, email, stratum, status, submitted_at)
-            SELECT {", ".join("t." + c for c in copied)},
-                   'DR-' || lpad(g::text, 7, '0'), lpad(g::text, 18, '0'),
-                   'f' || g || '@example.cn',
-                   (ARRAY['first-time', ''])[1 + g %% 2], 'eligible',
-                   t.submitted_at + g * interval '1 second'
-            FROM applications_application t, generate_series(1, %s) g WHERE t.id = %s
-            """,  # noqa: S608 - column names come from the model, values are parameters
-            [entrants, template.pk],
-        )
         cursor.execute("ANALYZE applications_application")
     draw = services.draw_announce(
         round=round_,
