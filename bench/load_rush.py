@@ -48,13 +48,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from drills.harness import eligible_applications_insert  # noqa: E402
+from drills.harness import (  # noqa: E402
+    PrivateRedis,
+    database_create,
+    database_drop,
+    eligible_applications_insert,
+    migrated_template,
+)
 from drills.private_services import (  # noqa: E402
     GUNICORN_WORKERS,
-    PrivateRedis,
     collected_static,
-    drop_database,
-    migrated_database,
     production_environment,
     start_gunicorn,
     stop_process,
@@ -257,7 +260,9 @@ def main() -> int:
             extra={"SUANLI_APPLICATION_RATE_LIMIT_PER_HOUR": "1000000000"},
         )
         started = time.perf_counter()
-        environment["DATABASE_URL"] = migrated_database(admin_url, DATABASE, environment)
+        environment["DATABASE_URL"] = database_create(
+            DATABASE, server_url=admin_url, template=migrated_template(server_url=admin_url)
+        )
         environment["DJANGO_STATIC_ROOT"] = collected_static(environment)
         os.environ.update(environment)
         round_settings = create_rush_round()
@@ -425,7 +430,7 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-        drop_database(admin_url, DATABASE)
+        database_drop(DATABASE, server_url=admin_url)
         if args.keep:
             print(f"kept {folder}")
         else:

@@ -42,18 +42,22 @@ from bench.load_rush import (  # noqa: E402
     run_locust,
     start_locust,
 )
-from drills.harness import POSTGRES_SERVER_URL, Drill, wait_for  # noqa: E402
+from drills.harness import (  # noqa: E402
+    POSTGRES_SERVER_URL,
+    Drill,
+    database_create,
+    database_drop,
+    migrated_template,
+    wait_for,
+)
 from drills.private_services import (  # noqa: E402
     GUNICORN_WORKERS,
-    MIGRATE_ENVIRONMENT,
     PROXY_HEADERS,
     PrivatePostgres,
     collected_static,
-    drop_database,
     free_port,
     gunicorn_worker_pids,
     http_status,
-    migrated_database,
 )
 
 SCHEMA_SOURCE = "suanli_drill_postgres_restart_schema"
@@ -78,11 +82,15 @@ def main() -> int:
         postgres.start()
         database_url = postgres.create_database("suanli_drill_postgres_restart")
         # The schema comes from the migrated template on the machine's server (no migrate run).
-        source = migrated_database(POSTGRES_SERVER_URL, SCHEMA_SOURCE, MIGRATE_ENVIRONMENT)
+        source = database_create(
+            SCHEMA_SOURCE,
+            server_url=POSTGRES_SERVER_URL,
+            template=migrated_template(server_url=POSTGRES_SERVER_URL),
+        )
         try:
             postgres.load_schema_from(source, database_url)
         finally:
-            drop_database(POSTGRES_SERVER_URL, SCHEMA_SOURCE)
+            database_drop(SCHEMA_SOURCE, server_url=POSTGRES_SERVER_URL)
         return _drill(args, postgres, database_url, founders, before, down, after)
     finally:
         postgres.destroy()

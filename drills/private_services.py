@@ -12,7 +12,6 @@ environment first and import Django afterwards.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import secrets
 import shutil
@@ -26,16 +25,14 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+# The harness has the parts every drill shares (free ports, private Redis, the migrated template
+# database); this module adds what only the load test and drills 3 and 4 need.
+from drills.harness import PrivateRedis, free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_BIN = Path(os.environ.get("SUANLI_PG_BIN", "/usr/lib/postgresql/15/bin"))
 # The README's deploy command: `gunicorn portal.wsgi --workers 4 --bind 0.0.0.0:8000`.
 GUNICORN_WORKERS = 4
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for(
@@ -84,33 +81,6 @@ def stop_process(process: subprocess.Popen | None, timeout: float = 15) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=timeout)
-
-
-class PrivateRedis:
-    """A redis-server of our own on a free port, without persistence (like a fresh cache)."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-
-    def url(self, db: int = 0) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
-
-    def start(self) -> None:
-        log = (self.folder / "redis.log").open("ab")
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        wait_for(lambda: port_open(self.port), timeout=20, what="the private redis-server")
-
-    def stop(self) -> None:
-        stop_process(self.process)
-        self.process = None
 
 
 class PrivatePostgres:
@@ -182,64 +152,6 @@ class PrivatePostgres:
         if self.running():
             with contextlib.suppress(subprocess.CalledProcessError):
                 self.stop("immediate")
-
-
-def scratch_database(admin_url: str, name: str) -> str:
-    """Drop and create `name` on the server of `admin_url`; return its URL. Refuses names that
-    are not clearly scratch databases of these scripts."""
-    import psycopg
-
-    if not name.startswith(("suanli_drill_", "suanli_bench_")):
-        raise SystemExit(f"refusing to recreate {name!r}: not a scratch database name")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-
-def migrated_database(admin_url: str, name: str, environment: dict[str, str]) -> str:
-    """Scratch database `name`, copied from a migrated template kept on the server between runs
-    (named after a digest of the migrations and requirements), so a run does not spend 20 s
-    migrating. Older templates of these scripts are dropped."""
-    import psycopg
-
-    digest = hashlib.sha256((ROOT / "requirements.txt").read_bytes())
-    for path in sorted(ROOT.glob("*/migrations/*.py")):
-        digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
-    template = f"suanli_bench_template_{digest.hexdigest()[:16]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        names = [row[0] for row in conn.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'suanli_bench_template_%'"
-        )]  # fmt: skip
-        for old in names:
-            if old != template:
-                conn.execute(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
-    if template not in names:
-        building = scratch_database(admin_url, f"{template}_new")
-        manage({**environment, "DATABASE_URL": building}, "migrate", "-v0")
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'ALTER DATABASE "{template}_new" RENAME TO "{template}"')
-    if not name.startswith(("suanli_drill_", "suanli_bench_")):
-        raise SystemExit(f"refusing to recreate {name!r}: not a scratch database name")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-
-# Enough environment for `manage.py migrate` (the template's schema is the same in every mode).
-MIGRATE_ENVIRONMENT = {
-    **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SUANLI_"))},
-    "DJANGO_SETTINGS_MODULE": "portal.settings.base",
-    "DJANGO_LOG_LEVEL": "WARNING",
-}
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def production_environment(

@@ -41,16 +41,21 @@ from bench.load_rush import (  # noqa: E402
     locust_result,
     start_locust,
 )
-from drills.harness import POSTGRES_SERVER_URL, Drill, DrillTimeout, wait_for  # noqa: E402
+from drills.harness import (  # noqa: E402
+    POSTGRES_SERVER_URL,
+    Drill,
+    DrillTimeout,
+    database_create,
+    database_drop,
+    migrated_template,
+    wait_for,
+)
 from drills.private_services import (  # noqa: E402
     GUNICORN_WORKERS,
-    MIGRATE_ENVIRONMENT,
     PROXY_HEADERS,
     collected_static,
-    drop_database,
     free_port,
     http_status,
-    migrated_database,
 )
 
 DATABASE = "suanli_drill_redis_outage"
@@ -65,11 +70,15 @@ def main() -> int:
     before, outage, after = (6, 8, 6) if args.short else (20, 30, 20)
     stale_seconds = 10 if args.short else 30
 
-    database_url = migrated_database(POSTGRES_SERVER_URL, DATABASE, MIGRATE_ENVIRONMENT)
+    database_url = database_create(
+        DATABASE,
+        server_url=POSTGRES_SERVER_URL,
+        template=migrated_template(server_url=POSTGRES_SERVER_URL),
+    )
     try:
         return _drill(args, database_url, founders, before, outage, after, stale_seconds)
     finally:
-        drop_database(POSTGRES_SERVER_URL, DATABASE)
+        database_drop(DATABASE, server_url=POSTGRES_SERVER_URL)
 
 
 def _drill(args, database_url: str, founders, before, outage, after, stale_seconds) -> int:
