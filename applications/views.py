@@ -1,8 +1,11 @@
 """Founder-facing pages. Thin: validate with a form, call a service, render.
 
 The application is one page, then a check-your-answers page, then a confirmation that works as a
-bookmark. Between the first two the answers wait in the session (signed, so a tampered session
-store cannot inject answers that skipped validation; they are validated again on submit anyway).
+bookmark. Between the first two the answers wait in the founder's browser, in a cookie of their
+own, signed (so nobody can inject answers that skipped validation; they are validated again on
+submit anyway). Keeping them in the session instead cost every founder a session row written,
+committed and read back in PostgreSQL on each of these pages, most of their time at the deadline.
+Answers too long for a cookie (a thousand Chinese characters of purpose) still go to the session.
 """
 
 import hashlib
@@ -40,8 +43,11 @@ from .services import (
     status_token_read,
 )
 
+PENDING_COOKIE = "suanli_pending_answers"
 PENDING_SESSION_KEY = "applications.pending"
 PENDING_SALT = "suanli.applications.pending-answers"
+# Browsers keep at least 4,096 bytes per cookie, its name and attributes included.
+PENDING_COOKIE_MAX_BYTES = 3_800
 DUPLICATE_SESSION_KEY = "applications.duplicate_of"
 # Answers left on the check page longer than this are dropped; the founder starts again.
 PENDING_MAX_AGE_SECONDS = 24 * 3600
@@ -65,24 +71,52 @@ def _too_many_requests(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _pending_store(request: HttpRequest, data) -> None:
+def _pending_keep(request: HttpRequest, response: HttpResponse, data) -> HttpResponse:
+    """Keep the answers for the check page: in their own cookie, or in the session if too long."""
     answers = {
         key: data.get(key)
         for key in data
         if key not in {"csrfmiddlewaretoken", HONEYPOT_FIELD} and key in ApplicationForm.base_fields
     }
-    request.session[PENDING_SESSION_KEY] = signing.dumps(answers, salt=PENDING_SALT, compress=True)
+    token = signing.dumps(answers, salt=PENDING_SALT, compress=True)
+    if len(token) <= PENDING_COOKIE_MAX_BYTES:
+        response.set_cookie(
+            PENDING_COOKIE,
+            token,
+            max_age=PENDING_MAX_AGE_SECONDS,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    else:
+        request.session[PENDING_SESSION_KEY] = token
+        response.delete_cookie(PENDING_COOKIE, samesite="Lax")
+    return response
 
 
 def _pending_load(request: HttpRequest) -> dict[str, Any] | None:
-    token = request.session.get(PENDING_SESSION_KEY)
-    if not token:
-        return None
-    try:
-        return signing.loads(token, salt=PENDING_SALT, max_age=PENDING_MAX_AGE_SECONDS)
-    except signing.BadSignature:
-        request.session.pop(PENDING_SESSION_KEY, None)
-        return None
+    # The cookie first: reading the session costs a query whenever the browser has one.
+    for where in ("cookie", "session"):
+        token = (
+            request.COOKIES.get(PENDING_COOKIE)
+            if where == "cookie"
+            else request.session.get(PENDING_SESSION_KEY)
+        )
+        if not token:
+            continue
+        try:
+            return signing.loads(token, salt=PENDING_SALT, max_age=PENDING_MAX_AGE_SECONDS)
+        except signing.BadSignature:  # tampered, or older than a day: as if never given
+            continue
+    return None
+
+
+def _pending_forget(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The answers were sent (or belong to a company that already applied): drop them."""
+    request.session.pop(PENDING_SESSION_KEY, None)
+    if PENDING_COOKIE in request.COOKIES:
+        response.delete_cookie(PENDING_COOKIE, samesite="Lax")
+    return response
 
 
 def _masked_email(address: str) -> str:
@@ -225,8 +259,7 @@ def apply(request: HttpRequest) -> HttpResponse:
             )
             if existing is not None:
                 return _duplicate(request, existing)
-            _pending_store(request, request.POST)
-            return redirect("applications:check")
+            return _pending_keep(request, redirect("applications:check"), request.POST)
         rounds, blank = None, False
     else:
         initial = _pending_load(request) or {}
@@ -282,8 +315,7 @@ def check(request: HttpRequest) -> HttpResponse:
         try:
             application = application_submit(**form.submission(), language=_language(request))
         except DuplicateApplication as error:
-            request.session.pop(PENDING_SESSION_KEY, None)
-            return _duplicate(request, error.existing)
+            return _pending_forget(request, _duplicate(request, error.existing))
         except RoundNotOpen:
             form.add_error("round", _("This round has closed. Select a round that is open"))
             return render(
@@ -292,8 +324,9 @@ def check(request: HttpRequest) -> HttpResponse:
                 {"form": form, "honeypot_field": HONEYPOT_FIELD, "any_round_open": True},
                 status=400,
             )
-        request.session.pop(PENDING_SESSION_KEY, None)
-        return redirect("applications:confirmation", token=status_token_make(application))
+        return _pending_forget(
+            request, redirect("applications:confirmation", token=status_token_make(application))
+        )
     return render(request, "applications/check.html", {"sections": _summary_rows(form)})
 
 
