@@ -11,8 +11,8 @@ logger = logging.getLogger(__name__)
 
 
 def client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is set by whoever sends the request. Behind a proxy,
-    # the proxy (gunicorn --forwarded-allow-ips) is what makes REMOTE_ADDR the real client.
+    # REMOTE_ADDR only: X-Forwarded-For is set by whoever sends the request. Behind proxies,
+    # portal/wsgi.py has already put the client's address there (SUANLI_PROXY_COUNT).
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 

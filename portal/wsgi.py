@@ -1,6 +1,24 @@
 import os
 
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
-application = get_wsgi_application()
+
+
+def behind_proxies(app, proxy_count: int):
+    """The client's own address as REMOTE_ADDR when ``proxy_count`` proxies stand in front.
+
+    Behind the TLS proxy every request arrives from the proxy's address, so the per-client
+    limits (and logs) would put a whole city in one bucket: the eleventh founder of the hour
+    would be refused. Each proxy appends the address it saw to X-Forwarded-For; only the
+    last ``proxy_count`` entries are trusted, since anything to their left is whatever the
+    client chose to send (werkzeug's ProxyFix implements exactly that rule)."""
+    if proxy_count <= 0:
+        return app
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    return ProxyFix(app, x_for=proxy_count)
+
+
+application = behind_proxies(get_wsgi_application(), settings.PROXY_COUNT)

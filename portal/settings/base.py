@@ -202,6 +202,10 @@ CELERY_BEAT_SCHEDULE: dict = {}
 # Signed status links stay valid this long; "resend my link" issues a fresh one.
 STATUS_LINK_MAX_AGE_DAYS = env.int("SUANLI_STATUS_LINK_MAX_AGE_DAYS", default=90)
 APPLICATION_RATE_LIMIT_PER_HOUR = env.int("SUANLI_APPLICATION_RATE_LIMIT_PER_HOUR", default=10)
+# How many reverse proxies stand in front of the web processes and append to X-Forwarded-For
+# (portal/wsgi.py): their entries give the client's address for the per-client limits. 0 when
+# clients connect directly (the embedded default); production assumes the documented TLS proxy.
+PROXY_COUNT = env.int("SUANLI_PROXY_COUNT", default=0)
 
 # --- centers ---
 
