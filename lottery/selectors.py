@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import F, QuerySet, TextField, Value
 from django.db.models.functions import Concat, StrIndex, Substr
 
@@ -108,6 +109,78 @@ def entrant_listed(*, draw: Draw, reference: str) -> str | None:
         return None
     line = row[1].split("\n", 1)[0]
     return line.split("\t", 1)[1]
+
+
+@dataclass
+class DrawPageShown:
+    """What the public draw page shows of a draw, as read for one request (see below)."""
+
+    pk: int
+    state: str
+    seed: str
+    rows: list[tuple]  # every value shown: the key of the page kept once per process
+
+
+def _columns(model, alias: str, names) -> list[str]:
+    return [f"{alias}.{model._meta.get_field(name).column}" for name in names]
+
+
+def draw_page_shown(*, draw_id: str) -> DrawPageShown | None:
+    """Everything the public draw page shows of a draw, its round, its program and its timeline,
+    in one query, as plain rows: "find my reference" reads it on every request to key the page
+    kept once per process (lottery/views.py). Plain SQL because at the deadline the ORM's
+    building of these queries cost more than the rest of the page."""
+    from applications.models import CityProgram, Round
+
+    shown = [f.name for f in Draw._meta.concrete_fields if f.name not in ("id", *HEAVY_FIELDS)]
+    event = ["id", "kind", "at", "reason", "detail"]
+    sql = f"""
+        SELECT {", ".join(_columns(Draw, "d", ["id", "state", "seed", *shown]))},
+               {", ".join(_columns(Round, "r", ["title_zh", "title_en"]))},
+               {", ".join(_columns(CityProgram, "p", ["name_zh", "name_en"]))},
+               {", ".join(_columns(DrawEvent, "ev", event))}, en.reference, rp.reference
+        FROM {Draw._meta.db_table} d
+        JOIN {Round._meta.db_table} r ON r.id = d.round_id
+        JOIN {CityProgram._meta.db_table} p ON p.id = r.program_id
+        LEFT JOIN {DrawEvent._meta.db_table} ev ON ev.draw_id = d.id
+        LEFT JOIN {DrawEntry._meta.db_table} en ON en.id = ev.entry_id
+        LEFT JOIN {DrawEntry._meta.db_table} rp ON rp.id = ev.replaces_id
+        WHERE d.draw_id = %s
+        ORDER BY ev.at, ev.id
+    """  # noqa: S608 - table and column names come from the models; the id is a parameter
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [draw_id])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    pk, state, seed = rows[0][:3]
+    return DrawPageShown(pk=pk, state=state, seed=seed, rows=rows)
+
+
+def entry_answer(*, draw_pk: int, reference: str) -> dict | None:
+    """What "find my reference" tells about an entry: by the application's unique reference,
+    then the entry's unique application (plain SQL, as above)."""
+    from applications.models import Application
+
+    shown = [
+        "reference",
+        "rank",
+        "outcome",
+        "promoted_at",
+        "stratum",
+        "ticket",
+        "waitlist_position",
+    ]
+    sql = f"""
+        SELECT {", ".join(_columns(DrawEntry, "e", shown))}
+        FROM {DrawEntry._meta.db_table} e
+        JOIN {Application._meta.db_table} a ON a.id = e.application_id
+        WHERE e.draw_id = %s AND a.reference = %s
+    """  # noqa: S608 - names from the models, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [draw_pk, reference.strip().upper()])
+        row = cursor.fetchone()
+    return dict(zip(shown, row, strict=True)) if row else None
 
 
 def draw_events(*, draw: Draw) -> QuerySet[DrawEvent]:

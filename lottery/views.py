@@ -7,11 +7,17 @@ from pathlib import Path
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from applications.models import Round
+from applications.templatetags.language_links import path_in_language
+from core.page_frames import frame_render, frame_usable
 from lottery import draw as pure
 from lottery import selectors
 from lottery.beacon import drand_public_url
@@ -54,20 +60,109 @@ def _result_rows(entries) -> list[tuple]:
     return rows
 
 
+def _find_answer(*, draw, query: str, found, listed_stratum, size: int) -> SafeString:
+    found_page = (found["rank"] - 1) // size + 1 if found is not None else None
+    return render_to_string(
+        "lottery/_find_answer.html",
+        {
+            "draw": draw,
+            "query": query,
+            "found": found,
+            "found_page": found_page,
+            "listed_stratum": listed_stratum,
+        },
+    )
+
+
+def _page_context(request: HttpRequest, draw: Draw, *, results, query, find_answer) -> dict:
+    record_path = reverse("lottery_machine:draw_record", kwargs={"draw_id": draw.draw_id})
+    beacon_source_url = None
+    beacon_time = None
+    if draw.beacon_source == Draw.BeaconSource.DRAND and draw.beacon_round:
+        beacon_source_url = drand_public_url(
+            settings.LOTTERY_DRAND_BASE_URL, draw.beacon_chain_hash, draw.beacon_round
+        )
+        if draw.beacon_chain_hash in pure.DRAND_CHAINS:
+            beacon_time = pure.drand_round_time(draw.beacon_round, draw.beacon_chain_hash)
+    return {
+        "draw": draw,
+        "round": draw.round,
+        "events": selectors.draw_public_events(draw=draw),
+        "results": results,
+        "result_rows": _result_rows(results.entries) if results else [],
+        "query": query,
+        "find_answer": find_answer,
+        "record_path": record_path,
+        "record_url": request.build_absolute_uri(record_path),
+        "verifier_url": request.build_absolute_uri(reverse("lottery_machine:verifier")),
+        "beacon_source_url": beacon_source_url,
+        "beacon_time": beacon_time,
+        "quotas": sorted((draw.quotas or {}).items()),
+        "seed_hex": draw.seed if draw.is_completed else "",
+        "close_iso": iso_utc(draw.entries_close_at),
+    }
+
+
+def _found_from_frame(request: HttpRequest, draw_id: str, query: str) -> HttpResponse | None:
+    """Find my reference, answered from the page kept once per process (core.page_frames): the
+    deadline's busiest public page. None when the page would show more than the answer (a
+    reference not found on a completed draw shows the results) or the visitor has messages."""
+    if not frame_usable(request):
+        return None
+    shown = selectors.draw_page_shown(draw_id=draw_id)
+    if shown is None:
+        raise Http404("No such draw")
+    found = listed_stratum = None
+    if shown.state == Draw.State.COMPLETED:
+        found = selectors.entry_answer(draw_pk=shown.pk, reference=query)
+        if found is None:
+            return None
+    elif shown.state == Draw.State.FROZEN:
+        listed_stratum = selectors.entrant_listed(draw=Draw(pk=shown.pk), reference=query)
+    else:
+        return None
+    language = "zh-hans" if translation.get_language() == "en" else "en"
+    return frame_render(
+        request,
+        "lottery/draw_detail.html",
+        shown=shown.rows,
+        context=lambda: _page_context(
+            request, _draw_or_404(draw_id), results=None, query=query, find_answer=""
+        ),
+        parts={
+            "query": conditional_escape(query),
+            "find_answer": _find_answer(
+                draw={"seed": shown.seed},
+                query=query,
+                found=found,
+                listed_stratum=listed_stratum,
+                size=settings.LOTTERY_RESULTS_PAGE_SIZE,
+            ),
+            "language_switch_path": conditional_escape(
+                path_in_language(request.get_full_path(), language)
+            ),
+        },
+    )
+
+
 @require_GET
 def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
+    query = request.GET.get("ref", "").strip()
+    if query:
+        response = _found_from_frame(request, draw_id, query)
+        if response is not None:
+            return response
     draw = _draw_or_404(draw_id)
     size = settings.LOTTERY_RESULTS_PAGE_SIZE
     try:
         page_number = int(request.GET.get("page", "1"))
     except ValueError:
         page_number = 1
-    query = request.GET.get("ref", "").strip()
     found = None
     listed_stratum = None
     if query:
         if draw.is_completed:
-            found = selectors.entry_find(draw=draw, reference=query)
+            found = selectors.entry_answer(draw_pk=draw.pk, reference=query)
         elif draw.is_frozen:
             listed_stratum = selectors.entrant_listed(draw=draw, reference=query)
     # A founder who found their entry has their answer: the page links to the results page that
@@ -77,39 +172,16 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
         if draw.is_completed and found is None
         else None
     )
-    result_rows = _result_rows(results.entries) if results else []
-    found_page = (found.rank - 1) // size + 1 if found is not None else None
-    record_path = reverse("lottery_machine:draw_record", kwargs={"draw_id": draw.draw_id})
-    record_url = request.build_absolute_uri(record_path)
-    verifier_url = request.build_absolute_uri(reverse("lottery_machine:verifier"))
-    beacon_source_url = None
-    beacon_time = None
-    if draw.beacon_source == Draw.BeaconSource.DRAND and draw.beacon_round:
-        beacon_source_url = drand_public_url(
-            settings.LOTTERY_DRAND_BASE_URL, draw.beacon_chain_hash, draw.beacon_round
-        )
-        if draw.beacon_chain_hash in pure.DRAND_CHAINS:
-            beacon_time = pure.drand_round_time(draw.beacon_round, draw.beacon_chain_hash)
-    context = {
-        "draw": draw,
-        "round": draw.round,
-        "events": selectors.draw_public_events(draw=draw),
-        "results": results,
-        "result_rows": result_rows,
-        "query": query,
-        "found": found,
-        "found_page": found_page,
-        "listed_stratum": listed_stratum,
-        "record_path": record_path,
-        "record_url": record_url,
-        "verifier_url": verifier_url,
-        "beacon_source_url": beacon_source_url,
-        "beacon_time": beacon_time,
-        "quotas": sorted((draw.quotas or {}).items()),
-        "seed_hex": draw.seed if draw.is_completed else "",
-        "close_iso": iso_utc(draw.entries_close_at),
-    }
-    return render(request, "lottery/draw_detail.html", context)
+    find_answer = (
+        _find_answer(draw=draw, query=query, found=found, listed_stratum=listed_stratum, size=size)
+        if query
+        else ""
+    )
+    return render(
+        request,
+        "lottery/draw_detail.html",
+        _page_context(request, draw, results=results, query=query, find_answer=find_answer),
+    )
 
 
 @require_GET

@@ -12,11 +12,17 @@ from django.urls import translate_url
 register = template.Library()
 
 
+def path_in_language(path: str, language: str) -> str:
+    translated = translate_url(path, language)
+    return translated if translated != path else f"/{language}/"
+
+
 @register.simple_tag(takes_context=True)
 def translated_path(context, language: str) -> str:
+    # A page rendered once and filled in per request (core.page_frames) gives it as a part.
+    if "language_switch_path" in context:
+        return context["language_switch_path"]
     request = context.get("request")
     if request is None:
         return f"/{language}/"
-    path = request.get_full_path()
-    translated = translate_url(path, language)
-    return translated if translated != path else f"/{language}/"
+    return path_in_language(request.get_full_path(), language)

@@ -15,6 +15,9 @@ pytestmark = pytest.mark.django_db
 # Measured when these tests were written (SQLite, default lane).
 DRAW_PAGE = 3
 DRAW_LIST = 2
+# "Find my reference" once its page is kept in the process (core.page_frames): the draw with its
+# round, program and timeline in one query, then the entry.
+FIND_FOUND = 2
 
 
 def queries(client, url: str) -> int:
@@ -68,3 +71,15 @@ def test_the_list_of_draws_does_not_query_per_draw(client, django_assert_max_num
     assert queries(client, "/en/draws/") == one
     with django_assert_max_num_queries(DRAW_LIST):
         client.get("/en/draws/")
+
+
+def test_a_found_reference_takes_two_queries_once_the_page_is_kept(
+    client, django_assert_num_queries
+):
+    draw = completed(50, "draw-fifty")
+    references = list(draw.entries.order_by("rank").values_list("reference", flat=True))
+    client.get(f"/en/draws/{draw.draw_id}/?ref={references[0]}")
+    for reference in (references[1], references[-1]):
+        with django_assert_num_queries(FIND_FOUND):
+            response = client.get(f"/en/draws/{draw.draw_id}/?ref={reference}")
+        assert reference in response.content.decode()
