@@ -549,18 +549,20 @@ def _cross_check(
         for a, b, ra, rb in zip(tickets, tickets[1:], result.refs, result.refs[1:], strict=False)
     ):
         problems.append("rank order")
-    # Every result names an entrant, with that entrant's stratum, and none twice: with the
-    # tickets recomputed above, strictly increasing tickets already mean distinct references.
-    stratum_of = dict(zip(refs, strata, strict=True))
-    listed_strata = list(map(stratum_of.get, result.refs))
-    if (
-        len(result.refs) != len(refs)
-        or None in listed_strata
-        or (not strictly_increasing and len(set(result.refs)) != len(refs))
-    ):
-        problems.append("results are not exactly the entrants")
-    elif listed_strata != result.strata:
-        problems.append("strata")
+    # Every result names an entrant, with that entrant's stratum, and none twice. The set
+    # comparison per stratum is the fast way; when it cannot say yes (a difference, or too
+    # many strata for it), compare row by row to name what differs.
+    if not independent.same_entrants(refs, strata, result.refs, result.strata):
+        stratum_of = dict(zip(refs, strata, strict=True))
+        listed_strata = list(map(stratum_of.get, result.refs))
+        if (
+            len(result.refs) != len(refs)
+            or None in listed_strata
+            or len(set(result.refs)) != len(refs)
+        ):
+            problems.append("results are not exactly the entrants")
+        elif listed_strata != list(result.strata):
+            problems.append("strata")
     plain_quotas = {s: (q.reserved, q.cap) for s, q in quotas.items()}
     chosen = independent.outcomes_of(result.strata, draw.winners, plain_quotas)
     if [1 if c else 0 for c in chosen] != list(result.winner_flags):

@@ -129,7 +129,33 @@ CASES = {
         "a reference appears twice in results",
     ),
     "a result row removed": (GOOD, lambda r: r["results"].pop(4), "has no result"),
+    "a result's stratum changed": (
+        GOOD,
+        lambda r: r["results"][0].update(
+            stratum="returning" if r["results"][0]["stratum"] != "returning" else ""
+        ),
+        "result stratum",
+    ),
+    "two results swap strata": (GOOD, lambda r: _swap_strata_of_two_results(r), "result stratum"),
+    "a result's stratum is a list": (
+        GOOD,
+        lambda r: r["results"][0].update(stratum=["first-time"]),
+        "result stratum ['first-time']",
+    ),
+    "a result names a stranger": (
+        GOOD,
+        lambda r: r["results"][3].update(ref="ZZ-9999"),
+        "result ZZ-9999 is not an entrant",
+    ),
 }
+
+
+def _swap_strata_of_two_results(record):
+    """Every stratum keeps its count of results, but two entrants are listed under each
+    other's stratum."""
+    first = record["results"][0]
+    other = next(r for r in record["results"] if r["stratum"] != first["stratum"])
+    first["stratum"], other["stratum"] = other["stratum"], first["stratum"]
 
 
 @pytest.mark.parametrize("name", list(CASES))
