@@ -18,12 +18,27 @@ def test_a_database_error_shows_the_bilingual_error_page(db, client, database_do
     client.raise_request_exception = False
     response = client.get("/en/apply/")
     page = response.content.decode()
-    assert response.status_code == 500
+    # Unavailable for a while, not broken: 503 with a hint when to come back.
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
     assert "Sorry, there is a problem with the service" in page
     assert "抱歉，服务暂时出错" in page
     assert "Application sent" in page  # how to tell whether the application was received
     for leak in ("Traceback", "OperationalError", "5432", "connection to server"):
         assert leak not in page
+
+
+def test_any_other_failure_is_a_500_with_the_same_page(db, client, monkeypatch, settings):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("applications.forms.rounds_open", broken)
+    settings.DEBUG = False
+    client.raise_request_exception = False
+    response = client.get("/en/apply/")
+    assert response.status_code == 500
+    assert "Retry-After" not in response
+    assert "Sorry, there is a problem with the service" in response.content.decode()
 
 
 @pytest.mark.parametrize(
