@@ -181,6 +181,19 @@ class CenterChoiceField(SafeModelChoiceField):
         return f"{obj.name} ({obj.city})"
 
 
+def rounds_offered():
+    """The rounds the form offers, in its order."""
+    return rounds_open().order_by("closes_at", "code")
+
+
+def centers_offered():
+    return Center.objects.filter(is_active=True).order_by("code")
+
+
+def cities_offered() -> list[tuple[str, Any]]:
+    return [("", _("Select a city")), *city_choices()]
+
+
 class ApplicationForm(GovukForm):
     # --- Company ---
     company_legal_name = forms.CharField(
@@ -392,11 +405,11 @@ class ApplicationForm(GovukForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["round"].queryset = rounds_open().order_by("closes_at", "code")
-        centers = Center.objects.filter(is_active=True).order_by("code")
+        self.fields["round"].queryset = rounds_offered()
+        centers = centers_offered()
         for name in CENTER_CHOICE_FIELDS:
             self.fields[name].queryset = centers
-        self.fields["registration_city"].choices = [("", _("Select a city")), *city_choices()]
+        self.fields["registration_city"].choices = cities_offered()
         for kind in COMMITMENT_KINDS:
             date_field = self.fields[f"commit_{kind}_date"]
             date_field.error_messages["invalid"] = _(

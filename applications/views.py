@@ -17,17 +17,27 @@ from django.contrib import messages
 from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.http import private_page
+from core.page_frames import frame_render, frame_usable, model_values
 
-from .forms import HONEYPOT_FIELD, ApplicationForm, ResendLinkForm
+from .forms import (
+    HONEYPOT_FIELD,
+    ApplicationForm,
+    ResendLinkForm,
+    centers_offered,
+    cities_offered,
+    rounds_offered,
+)
 from .models import Application, Commitment
 from .ratelimit import rate_limit_exceeded, retry_after_seconds
 from .selectors import application_by_id, application_of_company
@@ -42,6 +52,7 @@ from .services import (
     status_token_make,
     status_token_read,
 )
+from .templatetags.language_links import language_switch_part
 
 PENDING_COOKIE = "suanli_pending_answers"
 PENDING_SESSION_KEY = "applications.pending"
@@ -134,7 +145,24 @@ def _duplicate(request: HttpRequest, existing: Application) -> HttpResponse:
     )
 
 
-def blank_fields_markup(form: ApplicationForm, rounds: list) -> SafeString:
+def blank_form_shown(*, rounds: list, centers: list, initial_round: str | None) -> dict:
+    """Everything a blank form shows that can change: the key of its stored markup."""
+    fields = ApplicationForm.base_fields
+    return {
+        "language": translation.get_language(),
+        "time_zone": timezone.get_current_timezone_name(),
+        "initial_round": initial_round,
+        "rounds": [(item.code, str(fields["round"].label_from_instance(item))) for item in rounds],
+        "centers": [
+            (item.code, str(fields["center_1"].label_from_instance(item))) for item in centers
+        ],
+        "cities": [(code, str(name)) for code, name in cities_offered()],
+    }
+
+
+def blank_fields_markup(
+    form: ApplicationForm, rounds: list, centers: list | None = None
+) -> SafeString:
     """The fields of an unanswered form, rendered once per process for what they show.
 
     Rendering some 25 widgets through template includes is most of the form page's cost, and a
@@ -144,18 +172,11 @@ def blank_fields_markup(form: ApplicationForm, rounds: list) -> SafeString:
     before. So a round that opens or closes, or a center renamed or withdrawn, changes the key at
     once; no invalidation is needed, and a deploy starts with an empty store.
     """
-    round_field = form.fields["round"]
-    centers = list(form.fields["center_1"].queryset)
-    shown = {
-        "language": translation.get_language(),
-        "time_zone": timezone.get_current_timezone_name(),
-        "initial_round": form.initial.get("round"),
-        "rounds": [(item.code, str(round_field.label_from_instance(item))) for item in rounds],
-        "centers": [
-            (item.code, str(form.fields["center_1"].label_from_instance(item))) for item in centers
-        ],
-        "cities": [(code, str(name)) for code, name in form.fields["registration_city"].choices],
-    }
+    shown = blank_form_shown(
+        rounds=rounds,
+        centers=list(form.fields["center_1"].queryset) if centers is None else centers,
+        initial_round=form.initial.get("round"),
+    )
     key = hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
     markup = _blank_form_markup.get(key)
     if markup is None:
@@ -240,6 +261,40 @@ def _summary_rows(form: ApplicationForm) -> list[dict[str, Any]]:
 
 
 # --- the application ---------------------------------------------------------------------------
+def _blank_form_page(request: HttpRequest, initial: dict) -> HttpResponse | None:
+    """The blank form page from the frame kept in this process (core.page_frames), keyed as the
+    blank form's fields are (blank_form_shown), filled with this visitor's CSRF token. None when
+    no round is open or a ?round= names one that is not (those pages render in full)."""
+    rounds = list(rounds_offered())
+    initial_round = initial.get("round") or (rounds[0].code if len(rounds) == 1 else None)
+    if not rounds or initial_round not in {None, *(item.code for item in rounds)}:
+        return None
+    centers = list(centers_offered())
+    shown = blank_form_shown(rounds=rounds, centers=centers, initial_round=initial_round)
+
+    def context() -> dict:
+        form = ApplicationForm(initial=initial)
+        if initial_round is not None:
+            form.initial["round"] = initial_round
+        return {
+            "form": form,
+            "honeypot_field": HONEYPOT_FIELD,
+            "any_round_open": True,
+            "fields_markup": blank_fields_markup(form, rounds, centers),
+        }
+
+    return frame_render(
+        request,
+        "applications/apply.html",
+        shown=shown,
+        context=context,
+        parts={
+            "csrf_token": conditional_escape(get_token(request)),
+            "language_switch_path": language_switch_part(request),
+        },
+    )
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -266,6 +321,10 @@ def apply(request: HttpRequest) -> HttpResponse:
         blank = not initial
         if blank and request.GET.get("round"):
             initial["round"] = request.GET["round"]
+        if blank and frame_usable(request):
+            page = _blank_form_page(request, initial)
+            if page is not None:
+                return page
         form = ApplicationForm(initial=initial)
         rounds = list(form.fields["round"].queryset)
         if len(rounds) == 1 and "round" not in initial:
@@ -348,11 +407,25 @@ def confirmation(request: HttpRequest, token: str) -> HttpResponse:
     application = status_token_read(token)
     if application is None:
         return private_page(render(request, "applications/status_link_invalid.html", status=404))
+    round_ = application.round
+    founder = {"reference": application.reference, "email": application.email, "token": token}
+    if not frame_usable(request):
+        return private_page(
+            render(request, "applications/confirmation.html", {**founder, "round": round_})
+        )
+    # Every founder of a round sees the same page but for their reference, address and link:
+    # kept once per process for the round as it is now (core.page_frames). A token that passed
+    # its signature check has only characters a link keeps as they are.
     return private_page(
-        render(
+        frame_render(
             request,
             "applications/confirmation.html",
-            {"application": application, "token": token, "round": application.round},
+            shown=model_values(round_, round_.program),
+            context=lambda: {**founder, "round": round_},
+            parts={
+                **{name: conditional_escape(value) for name, value in founder.items()},
+                "language_switch_path": language_switch_part(request),
+            },
         )
     )
 

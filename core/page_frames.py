@@ -29,14 +29,16 @@ from django.utils.safestring import SafeString, mark_safe
 
 # Versions live at once: two languages times a few draws and states; a deploy starts empty.
 FRAMES_MAX = 64
-# Placeholders no page content can contain: a random token chosen when the process starts.
+# Placeholders no page content can contain: a random token chosen when the process starts. Only
+# letters, digits, "-" and "_", which escaping and URL quoting leave as they are (a placeholder may
+# stand for a token inside a link).
 _TOKEN = secrets.token_hex(12)
-_HOLE = re.compile(rf"\[frame-{_TOKEN}-(\w+)\]")
+_HOLE = re.compile(rf"FRAME-{_TOKEN}-(\w+)-END")
 _frames: dict[str, list[str]] = {}
 
 
 def _hole(name: str) -> SafeString:
-    return mark_safe(f"[frame-{_TOKEN}-{name}]")  # noqa: S308 - letters, digits and brackets
+    return mark_safe(f"FRAME-{_TOKEN}-{name}-END")  # noqa: S308 - letters, digits, "-", "_"
 
 
 def frame_usable(request: HttpRequest) -> bool:
@@ -91,6 +93,18 @@ def frame_render(
     return HttpResponse(
         "".join(piece if index % 2 == 0 else parts[piece] for index, piece in enumerate(pieces))
     )
+
+
+def model_values(*instances) -> list:
+    """Every stored value of these rows, for `shown` (a frame showing a round shows what staff
+    may edit in it: keying on all its columns cannot miss one)."""
+    return [
+        [
+            instance._meta.label,
+            *(getattr(instance, f.attname) for f in instance._meta.concrete_fields),
+        ]
+        for instance in instances
+    ]
 
 
 def frames_forget() -> None:

@@ -9,14 +9,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, Stream
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from applications.models import Round
-from applications.templatetags.language_links import path_in_language
+from applications.templatetags.language_links import language_switch_part
 from core.page_frames import frame_render, frame_usable
 from lottery import draw as pure
 from lottery import selectors
@@ -121,7 +120,6 @@ def _found_from_frame(request: HttpRequest, draw_id: str, query: str) -> HttpRes
         listed_stratum = selectors.entrant_listed(draw=Draw(pk=shown.pk), reference=query)
     else:
         return None
-    language = "zh-hans" if translation.get_language() == "en" else "en"
     return frame_render(
         request,
         "lottery/draw_detail.html",
@@ -138,9 +136,7 @@ def _found_from_frame(request: HttpRequest, draw_id: str, query: str) -> HttpRes
                 listed_stratum=listed_stratum,
                 size=settings.LOTTERY_RESULTS_PAGE_SIZE,
             ),
-            "language_switch_path": conditional_escape(
-                path_in_language(request.get_full_path(), language)
-            ),
+            "language_switch_path": language_switch_part(request),
         },
     )
 

@@ -8,6 +8,9 @@ and Django's CSRF check refuses. A link has neither problem and needs no JavaScr
 
 from django import template
 from django.urls import translate_url
+from django.utils import translation
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString
 
 register = template.Library()
 
@@ -15,6 +18,13 @@ register = template.Library()
 def path_in_language(path: str, language: str) -> str:
     translated = translate_url(path, language)
     return translated if translated != path else f"/{language}/"
+
+
+def language_switch_part(request) -> SafeString:
+    """The switch link's address for a page kept once per process (core.page_frames), escaped
+    as the tag's output is: the other language's address of this request."""
+    other = "zh-hans" if translation.get_language() == "en" else "en"
+    return conditional_escape(path_in_language(request.get_full_path(), other))
 
 
 @register.simple_tag(takes_context=True)

@@ -26,9 +26,11 @@ def page(client, path: str = "/en/apply/") -> str:
 
 
 def field_by_field(client, monkeypatch, path: str = "/en/apply/") -> str:
-    """The page as it was before the store existed: every widget rendered on the request."""
+    """The page as it was before the stores existed: every widget rendered on the request, and
+    the page around them too (no frame kept in the process)."""
     with monkeypatch.context() as patch:
         patch.setattr(views, "blank_fields_markup", lambda form, rounds: "")
+        patch.setattr(views, "frame_usable", lambda request: False)
         return page(client, path)
 
 
@@ -81,3 +83,18 @@ def test_errors_are_shown_on_the_form_after_a_blank_one_was_stored(client, open_
     response = client.post("/en/apply/", answers(uscc=""))
     assert response.status_code == 400
     assert "Enter the Unified Social Credit Code" in response.content.decode()
+
+
+def test_the_kept_form_page_carries_each_visitors_own_csrf_token(open_round):
+    from django.test import Client
+
+    tokens = []
+    for _visitor in range(2):  # the second page comes from the kept frame
+        browser = Client(enforce_csrf_checks=True)
+        form = browser.get("/en/apply/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.content.decode())
+        assert form.cookies["csrftoken"].value
+        tokens.append(token.group(1))
+        sent = browser.post("/en/apply/", {**answers(), "csrfmiddlewaretoken": token.group(1)})
+        assert sent.status_code == 302
+    assert tokens[0] != tokens[1]
