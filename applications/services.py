@@ -191,7 +191,12 @@ def status_token_read(token: str) -> Application | None:
         )
     except signing.BadSignature:  # includes SignatureExpired
         return None
-    return Application.objects.filter(reference=data.get("ref")).first()
+    # Every page a token opens shows the round and its program.
+    return (
+        Application.objects.filter(reference=data.get("ref"))
+        .select_related("round__program")
+        .first()
+    )
 
 
 def status_link_for(application: Application) -> str:
