@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import linebreaksbr
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -28,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.http import private_page
-from core.page_frames import frame_render, frame_usable, model_values
+from core.page_frames import frame_hole, frame_render, frame_usable, model_values
 
 from .forms import (
     HONEYPOT_FIELD,
@@ -386,7 +387,38 @@ def check(request: HttpRequest) -> HttpResponse:
         return _pending_forget(
             request, redirect("applications:confirmation", token=status_token_make(application))
         )
-    return render(request, "applications/check.html", {"sections": _summary_rows(form)})
+    sections = _summary_rows(form)
+    if not frame_usable(request):
+        return render(request, "applications/check.html", {"sections": sections})
+    # The page is the same for every founder who gave the same kinds of answers (which centers
+    # and commitments), in the same language, but for the answers themselves: kept once per
+    # process for its rows (core.page_frames), each answer filled in as the template shows it.
+    answers = {}
+    framed = []
+    for section in sections:
+        rows = []
+        for row in section["rows"]:
+            name = f"answer_{len(answers)}"
+            answers[name] = linebreaksbr(row["value"], autoescape=True)
+            rows.append({**row, "value": frame_hole(name)})
+        framed.append({**section, "rows": rows})
+    return frame_render(
+        request,
+        "applications/check.html",
+        shown=[
+            [
+                str(section["title"]),
+                [(str(row["label"]), row["field_id"]) for row in section["rows"]],
+            ]
+            for section in sections
+        ],
+        context=lambda: {"sections": framed},
+        parts={
+            **answers,
+            "csrf_token": conditional_escape(get_token(request)),
+            "language_switch_path": language_switch_part(request),
+        },
+    )
 
 
 @require_POST

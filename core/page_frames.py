@@ -37,7 +37,9 @@ _HOLE = re.compile(rf"FRAME-{_TOKEN}-(\w+)-END")
 _frames: dict[str, list[str]] = {}
 
 
-def _hole(name: str) -> SafeString:
+def frame_hole(name: str) -> SafeString:
+    """The placeholder of part `name`. Each part is put in the context under its name; a view
+    whose parts sit deeper (rows of a table) places them itself with this."""
     return mark_safe(f"FRAME-{_TOKEN}-{name}-END")  # noqa: S308 - letters, digits, "-", "_"
 
 
@@ -82,7 +84,7 @@ def frame_render(
     if pieces is None:
         markup = render_to_string(
             template_name,
-            {**context(), **{name: _hole(name) for name in parts}, "messages": ()},
+            {**context(), **{name: frame_hole(name) for name in parts}, "messages": ()},
             request,
         )
         pieces = _HOLE.split(markup)
