@@ -117,44 +117,64 @@ class DrawPageShown:
 
     pk: int
     state: str
-    seed: str
-    rows: list[tuple]  # every value shown: the key of the page kept once per process
+    rows: list[tuple]  # every value shown but the entry: the key of the page kept per process
+    entry: dict | None  # the entry of the reference asked for, if the draw has it
+
+
+ENTRY_ANSWER_FIELDS = (
+    "reference",
+    "rank",
+    "outcome",
+    "promoted_at",
+    "stratum",
+    "ticket",
+    "waitlist_position",
+)
 
 
 def _columns(model, alias: str, names) -> list[str]:
     return [f"{alias}.{model._meta.get_field(name).column}" for name in names]
 
 
-def draw_page_shown(*, draw_id: str) -> DrawPageShown | None:
+def draw_page_shown(*, draw_id: str, reference: str) -> DrawPageShown | None:
     """Everything the public draw page shows of a draw, its round, its program and its timeline,
-    in one query, as plain rows: "find my reference" reads it on every request to key the page
-    kept once per process (lottery/views.py). Plain SQL because at the deadline the ORM's
-    building of these queries cost more than the rest of the page."""
-    from applications.models import CityProgram, Round
+    and the entry of `reference`, in one query, as plain rows: "find my reference" reads it on
+    every request to key the page kept once per process (lottery/views.py). Plain SQL because at
+    the deadline the ORM's building of these queries cost more than the rest of the page.
+    Events name their entries by id: an entry's reference never changes (lottery.db_guards)."""
+    from applications.models import Application, CityProgram, Round
 
     shown = [f.name for f in Draw._meta.concrete_fields if f.name not in ("id", *HEAVY_FIELDS)]
-    event = ["id", "kind", "at", "reason", "detail"]
+    event = ["id", "kind", "at", "reason", "detail", "entry", "replaces"]
     sql = f"""
-        SELECT {", ".join(_columns(Draw, "d", ["id", "state", "seed", *shown]))},
+        SELECT {", ".join(_columns(Draw, "d", ["id", "state", *shown]))},
                {", ".join(_columns(Round, "r", ["title_zh", "title_en"]))},
                {", ".join(_columns(CityProgram, "p", ["name_zh", "name_en"]))},
-               {", ".join(_columns(DrawEvent, "ev", event))}, en.reference, rp.reference
+               {", ".join(_columns(DrawEvent, "ev", event))},
+               {", ".join(_columns(DrawEntry, "e", ENTRY_ANSWER_FIELDS))}
         FROM {Draw._meta.db_table} d
         JOIN {Round._meta.db_table} r ON r.id = d.round_id
         JOIN {CityProgram._meta.db_table} p ON p.id = r.program_id
         LEFT JOIN {DrawEvent._meta.db_table} ev ON ev.draw_id = d.id
-        LEFT JOIN {DrawEntry._meta.db_table} en ON en.id = ev.entry_id
-        LEFT JOIN {DrawEntry._meta.db_table} rp ON rp.id = ev.replaces_id
+        LEFT JOIN {DrawEntry._meta.db_table} e ON e.draw_id = d.id AND e.application_id = (
+            SELECT a.id FROM {Application._meta.db_table} a WHERE a.reference = %s
+        )
         WHERE d.draw_id = %s
         ORDER BY ev.at, ev.id
-    """  # noqa: S608 - table and column names come from the models; the id is a parameter
+    """  # noqa: S608 - table and column names come from the models; values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [draw_id])
+        cursor.execute(sql, [reference.strip().upper(), draw_id])
         rows = cursor.fetchall()
     if not rows:
         return None
-    pk, state, seed = rows[0][:3]
-    return DrawPageShown(pk=pk, state=state, seed=seed, rows=rows)
+    width = len(ENTRY_ANSWER_FIELDS)
+    entry = rows[0][-width:]
+    return DrawPageShown(
+        pk=rows[0][0],
+        state=rows[0][1],
+        rows=[row[:-width] for row in rows],
+        entry=dict(zip(ENTRY_ANSWER_FIELDS, entry, strict=True)) if entry[0] is not None else None,
+    )
 
 
 def entry_answer(*, draw_pk: int, reference: str) -> dict | None:
@@ -162,15 +182,7 @@ def entry_answer(*, draw_pk: int, reference: str) -> dict | None:
     then the entry's unique application (plain SQL, as above)."""
     from applications.models import Application
 
-    shown = [
-        "reference",
-        "rank",
-        "outcome",
-        "promoted_at",
-        "stratum",
-        "ticket",
-        "waitlist_position",
-    ]
+    shown = ENTRY_ANSWER_FIELDS
     sql = f"""
         SELECT {", ".join(_columns(DrawEntry, "e", shown))}
         FROM {DrawEntry._meta.db_table} e

@@ -7,16 +7,15 @@ from pathlib import Path
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.formats import localize
 from django.utils.html import conditional_escape
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from applications.models import Round
 from applications.templatetags.language_links import language_switch_part
-from core.page_frames import frame_render, frame_usable
+from core.page_frames import frame_hole, frame_render, frame_usable
 from lottery import draw as pure
 from lottery import selectors
 from lottery.beacon import drand_public_url
@@ -59,21 +58,7 @@ def _result_rows(entries) -> list[tuple]:
     return rows
 
 
-def _find_answer(*, draw, query: str, found, listed_stratum, size: int) -> SafeString:
-    found_page = (found["rank"] - 1) // size + 1 if found is not None else None
-    return render_to_string(
-        "lottery/_find_answer.html",
-        {
-            "draw": draw,
-            "query": query,
-            "found": found,
-            "found_page": found_page,
-            "listed_stratum": listed_stratum,
-        },
-    )
-
-
-def _page_context(request: HttpRequest, draw: Draw, *, results, query, find_answer) -> dict:
+def _page_context(request: HttpRequest, draw: Draw, *, results, query) -> dict:
     record_path = reverse("lottery_machine:draw_record", kwargs={"draw_id": draw.draw_id})
     beacon_source_url = None
     beacon_time = None
@@ -90,7 +75,6 @@ def _page_context(request: HttpRequest, draw: Draw, *, results, query, find_answ
         "results": results,
         "result_rows": _result_rows(results.entries) if results else [],
         "query": query,
-        "find_answer": find_answer,
         "record_path": record_path,
         "record_url": request.build_absolute_uri(record_path),
         "verifier_url": request.build_absolute_uri(reverse("lottery_machine:verifier")),
@@ -104,38 +88,62 @@ def _page_context(request: HttpRequest, draw: Draw, *, results, query, find_answ
 
 def _found_from_frame(request: HttpRequest, draw_id: str, query: str) -> HttpResponse | None:
     """Find my reference, answered from the page kept once per process (core.page_frames): the
-    deadline's busiest public page. None when the page would show more than the answer (a
-    reference not found on a completed draw shows the results) or the visitor has messages."""
+    deadline's busiest public page. The frame is kept per draw as it is now and per kind of
+    answer (winner, promoted, withdrawn or waitlisted; with a group or not; listed or not before
+    the draw); the entry's own values fill it. None when the page would show more than the
+    answer (a reference not found on a completed draw shows the results) or the visitor has
+    messages."""
     if not frame_usable(request):
         return None
-    shown = selectors.draw_page_shown(draw_id=draw_id)
+    shown = selectors.draw_page_shown(draw_id=draw_id, reference=query)
     if shown is None:
         raise Http404("No such draw")
-    found = listed_stratum = None
-    if shown.state == Draw.State.COMPLETED:
-        found = selectors.entry_answer(draw_pk=shown.pk, reference=query)
-        if found is None:
-            return None
+    size = settings.LOTTERY_RESULTS_PAGE_SIZE
+    parts = {"query": query}
+    if shown.state == Draw.State.COMPLETED and shown.entry is not None:
+        entry = shown.entry
+        parts.update(
+            reference=entry["reference"],
+            rank=entry["rank"],
+            position=entry["waitlist_position"],
+            stratum=entry["stratum"],
+            ticket=entry["ticket"],
+            found_page=(entry["rank"] - 1) // size + 1,
+        )
+        answer_kind = [entry["outcome"], bool(entry["promoted_at"]), bool(entry["stratum"])]
+        found = {
+            "reference": frame_hole("reference"),
+            "rank": frame_hole("rank"),
+            "outcome": entry["outcome"],
+            "promoted_at": bool(entry["promoted_at"]),
+            "stratum": frame_hole("stratum") if entry["stratum"] else "",
+            "ticket": frame_hole("ticket"),
+            "waitlist_position": frame_hole("position"),
+        }
+        listed_stratum = None
     elif shown.state == Draw.State.FROZEN:
         listed_stratum = selectors.entrant_listed(draw=Draw(pk=shown.pk), reference=query)
+        answer_kind = ["listed", listed_stratum is not None]
+        found = None
     else:
         return None
+
+    def context() -> dict:
+        draw = _draw_or_404(draw_id)
+        return {
+            **_page_context(request, draw, results=None, query=query),
+            "found": found,
+            "found_page": frame_hole("found_page"),
+            "listed_stratum": listed_stratum,
+        }
+
     return frame_render(
         request,
         "lottery/draw_detail.html",
-        shown=shown.rows,
-        context=lambda: _page_context(
-            request, _draw_or_404(draw_id), results=None, query=query, find_answer=""
-        ),
+        shown=[shown.rows, answer_kind],
+        context=context,
         parts={
-            "query": conditional_escape(query),
-            "find_answer": _find_answer(
-                draw={"seed": shown.seed},
-                query=query,
-                found=found,
-                listed_stratum=listed_stratum,
-                size=settings.LOTTERY_RESULTS_PAGE_SIZE,
-            ),
+            **{name: conditional_escape(localize(value)) for name, value in parts.items()},
             "language_switch_path": language_switch_part(request),
         },
     )
@@ -168,15 +176,15 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
         if draw.is_completed and found is None
         else None
     )
-    find_answer = (
-        _find_answer(draw=draw, query=query, found=found, listed_stratum=listed_stratum, size=size)
-        if query
-        else ""
-    )
     return render(
         request,
         "lottery/draw_detail.html",
-        _page_context(request, draw, results=results, query=query, find_answer=find_answer),
+        {
+            **_page_context(request, draw, results=results, query=query),
+            "found": found,
+            "found_page": (found["rank"] - 1) // size + 1 if found is not None else None,
+            "listed_stratum": listed_stratum,
+        },
     )
 
 

@@ -57,13 +57,15 @@ def test_a_found_reference_is_the_page_rendered_in_full(client, monkeypatch, lan
 def test_the_frame_is_rendered_once_and_filled_per_request(client, monkeypatch):
     draw = completed()
     references = list(draw.entries.values_list("reference", flat=True))
-    page(client, f"/en/draws/{draw.draw_id}/?ref={references[0]}")
+    for reference in references:  # a frame per kind of answer: winner, waitlisted
+        page(client, f"/en/draws/{draw.draw_id}/?ref={reference}")
+    assert len(page_frames._frames) == 2
     renders = []
     original = lottery_views._page_context
     monkeypatch.setattr(
         lottery_views, "_page_context", lambda *a, **k: renders.append(1) or original(*a, **k)
     )
-    for reference in references[1:]:
+    for reference in references:
         assert reference in page(client, f"/en/draws/{draw.draw_id}/?ref={reference}")
     assert renders == []
 
@@ -73,11 +75,31 @@ def test_a_withdrawal_and_its_promotion_show_on_the_next_request(client, monkeyp
     winner = draw.entries.get(rank=1)
     path = f"/en/draws/{draw.draw_id}/?ref={winner.reference}"
     before = page(client, path)
-    services.entry_withdraw(entry=winner, reason="declined")
+    promoted = services.entry_withdraw(entry=winner, reason="declined")
     after = page(client, path)
     assert after != before
     assert "withdrawn" in after and "Withdrawal" in after
     assert after == rendered_in_full(client, monkeypatch, path)
+    promoted_path = f"/en/draws/{draw.draw_id}/?ref={promoted.reference}"
+    assert "winner (promoted from the waitlist)" in page(client, promoted_path)
+    assert page(client, promoted_path) == rendered_in_full(client, monkeypatch, promoted_path)
+
+
+def test_entrants_in_groups_see_their_group(client, monkeypatch):
+    round_ = make_round(
+        code="draw-groups",
+        closes_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
+        winners=2,
+        strata=(("wuhan", 1, None),),
+    )
+    add_entrants(round_, 6, stratum_of=lambda number: "wuhan" if number % 2 else "")
+    draw = completed_declared_draw(round_)
+    for entry in draw.entries.order_by("rank"):
+        path = f"/zh-hans/draws/{draw.draw_id}/?ref={entry.reference}"
+        shown = page(client, path)
+        assert shown == rendered_in_full(client, monkeypatch, path)
+        answer = shown.split('<div class="inset" role="status">', 1)[1].split("</div>", 1)[0]
+        assert ('<span class="mono">wuhan</span>' in answer) == (entry.stratum == "wuhan")
 
 
 def test_a_renamed_round_shows_on_the_next_request(client, monkeypatch):
