@@ -102,9 +102,8 @@ def application_submit(
     now = now or timezone.now()
     if not (round.opens_at <= now < round.closes_at):
         raise RoundNotOpen("round is not open")
-    existing = Application.objects.filter(round=round, uscc=uscc).first()
-    if existing is not None:
-        raise DuplicateApplication(existing)
+    # No look for an existing application first: the unique constraint on (round, USCC) refuses
+    # the second one (caught below), and the form already looked when the founder continued.
     # An indexed key instead of reading every name in the round on each submission.
     name_key = company_name_key(company_legal_name)
     similar_name = Application.objects.filter(round=round, company_name_key=name_key).exists()

@@ -22,9 +22,10 @@ pytestmark = pytest.mark.django_db
 FORM_GET = 6
 FORM_GET_STORED = 2
 # The answers wait in a signed cookie between the form and the check page (was the session: its
-# row read, written and committed on each page, 4 queries more on each POST).
+# row read, written and committed on each page, 4 queries more on each POST); submitting no
+# longer looks for an earlier application first (the unique constraint refuses it).
 FORM_POST = 3
-CHECK_POST = 13
+CHECK_POST = 12
 STATUS_GET = 11
 
 
