@@ -23,12 +23,13 @@ def rate_limit_exceeded(
     window = int(time.time() // window_seconds)
     key = f"suanli:ratelimit:{scope}:{client_address(request)}:{window}"
     try:
-        cache.add(key, 0, timeout=window_seconds + 60)
+        # Count first, create the counter only when it is missing: one cache call fewer on every
+        # request than adding it each time (at the deadline every form POST and submit counts).
         try:
             count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window_seconds + 60)
-            count = 1
+        except ValueError:  # the client's first request of this window (or another process's)
+            created = cache.add(key, 1, timeout=window_seconds + 60)
+            count = 1 if created else cache.incr(key)
     except Exception as error:
         # The limit only slows scripts down; with the cache out, refusing every founder (an
         # error page, hours before a round closes) would be worse than not counting for a while.
