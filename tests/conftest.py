@@ -25,6 +25,18 @@ def _database_url_for_test_db() -> str:
     raise RuntimeError(f"no worker URL for {connection.vendor}")
 
 
+@pytest.fixture(autouse=True)
+def _no_page_frames_from_other_tests():
+    """Pages kept once per process (core.page_frames) are keyed on what the database holds, and
+    a test's flush deletes rows the deployed database never lets go (draw events, whose count
+    and last id key the draw page): no frame outlives its test."""
+    from core import page_frames
+
+    page_frames.frames_forget()
+    yield
+    page_frames.frames_forget()
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db):
     """A real Celery worker process consuming the real broker (Redis in CI's service lane),

@@ -15,13 +15,6 @@ from .conftest import OTHER_VALID_USCC, answers
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _no_frames_yet():
-    page_frames.frames_forget()
-    yield
-    page_frames.frames_forget()
-
-
 # Masked anew on every page, kept or not.
 CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 

@@ -16,13 +16,6 @@ from .conftest import OTHER_VALID_USCC, answers
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _no_frames_yet():
-    page_frames.frames_forget()
-    yield
-    page_frames.frames_forget()
-
-
 def submitted(client, language: str, **overrides) -> str:
     client.post(f"/{language}/apply/", answers(**overrides))
     response = client.post(f"/{language}/apply/check/")

@@ -15,13 +15,6 @@ from tests.lottery.flow import completed_declared_draw
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _no_frames_yet():
-    page_frames.frames_forget()
-    yield
-    page_frames.frames_forget()
-
-
 def page(client, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200
