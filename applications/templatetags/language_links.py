@@ -23,8 +23,14 @@ def path_in_language(path: str, language: str) -> str:
 def language_switch_part(request) -> SafeString:
     """The switch link's address for a page kept once per process (core.page_frames), escaped
     as the tag's output is: the other language's address of this request."""
-    other = "zh-hans" if translation.get_language() == "en" else "en"
-    return conditional_escape(path_in_language(request.get_full_path(), other))
+    current = translation.get_language()
+    other = "zh-hans" if current == "en" else "en"
+    path = request.get_full_path()
+    # Both languages have the same addresses but for the prefix (no translated URL patterns), so
+    # swapping it is what translate_url answers, without resolving the address again.
+    if path.startswith(f"/{current}/"):
+        return conditional_escape(f"/{other}/{path[len(current) + 2 :]}")
+    return conditional_escape(path_in_language(path, other))
 
 
 @register.simple_tag(takes_context=True)
