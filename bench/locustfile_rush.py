@@ -6,7 +6,8 @@ deployed). By default no think time: every user sends its next request as soon a
 answered (the capacity runs). With RUSH_THINK_SECONDS set, every user of every kind waits after
 each answer before its next request, as a person reading a page does (the latency run): a random
 time between half and one and a half times that, so that the users do not move in lockstep (with a
-constant wait all 32 would send their next request in the same instant, every time).
+constant wait all 32 would send their next request in the same instant, every time); for the
+same reason each user also waits that long before its first request.
 
   ApplicantUser  one founder per journey, with a fresh cookie jar, exactly the requests a browser
                  makes: GET the form (CSRF cookie and token), POST it, follow the redirect to the
@@ -82,6 +83,11 @@ class BrowserUser(FastHttpUser):
         self.client.cookiejar.set_policy(NoCookies())
         self.cookies: dict[str, str] = {}
         self.origin = f"https://{self.host.split('://', 1)[1]}"
+        if THINK_SECONDS:
+            # Paced runs: arrive as if the others were already reading. Locust starts every user
+            # at the same instant, so without this all 32 first requests (32 form GETs) queue
+            # together and the p99 measures that one burst, as a constant think time would.
+            gevent.sleep(self.wait_time())
 
     def browser_headers(self, *, post: bool = False) -> dict[str, str]:
         headers = dict(PROXY)
