@@ -6,6 +6,8 @@ import re
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from werkzeug.test import Client
 
 from portal.wsgi import behind_proxies
@@ -30,6 +32,18 @@ def resend_link(client: Client, forwarded_for: str) -> int:
         environ_overrides=environ,
     )
     return response.status_code
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """A real WSGI handler closes the database connection when each request ends, which would
+    close the test's own transaction on PostgreSQL; Django's test client stops that the same
+    way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
