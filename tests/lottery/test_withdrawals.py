@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from core.models import AuditEvent
 from lottery import selectors, services
@@ -110,7 +111,8 @@ def test_reason_outside_the_spec_is_refused_and_staff_disqualification_needs_a_n
     with pytest.raises(services.DrawError):
         services.entry_withdraw(entry=winner, reason="bored")
     staff = django_user_model.objects.create_user("reviewer", is_staff=True)
-    with pytest.raises(services.DrawError, match="reason"):
+    # The refusal is shown to staff in their language (zh-hans by default): read it in English.
+    with translation.override("en"), pytest.raises(services.DrawError, match="reason"):
         services.entry_withdraw(entry=winner, reason="disqualified", actor=staff, note=" ")
     services.entry_withdraw(entry=winner, reason="disqualified", actor=staff, note="False USCC")
     audit = AuditEvent.objects.get(action="draw.entry_withdrawn")
