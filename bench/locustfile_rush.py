@@ -42,6 +42,7 @@ from locust import FastHttpUser, between, events, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from applications.uscc import ALPHABET, make_valid
+from drills.harness import founder_answers
 
 PROXY = {"X-Forwarded-Proto": "https"}
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -145,29 +146,14 @@ class ApplicantUser(BrowserUser):
         form_page = self._request("GET", "/en/apply/", "1 form GET", 200)
         token = _csrf_token(form_page.text)
         target = (dt.date.today() + dt.timedelta(days=200)).isoformat()
-        answers = {
-            "csrfmiddlewaretoken": token,
-            "company_fax": "",  # the honeypot: empty, as people leave it
-            "company_legal_name": f"Rush Intelligence Ltd {uscc}",
-            "uscc": uscc,
-            "registration_city": "wuhan",
-            "founded_on": "2024-03-15",
-            "employees": "7",
-            "revenue_band": "pre_revenue",
-            "website": "",
-            "founder_name": "Li Na",
-            "email": f"founder{serial}@rush.example.cn",
-            "mobile": "138 0013 8000",
-            "round": os.environ["RUSH_ROUND"],
-            "center_1": os.environ["RUSH_CENTER"],
-            "center_2": "",
-            "center_3": "",
-            "gpu_hours_requested": "1000",
-            "purpose": "Fine-tune a small open model for Chinese legal documents.",
-            "commit_open_weights": "on",
-            "commit_open_weights_date": target,
-            "consent_terms": "on",
-        }
+        answers = founder_answers(
+            csrf_token=token,
+            uscc=uscc,
+            serial=serial,
+            round_code=os.environ["RUSH_ROUND"],
+            center_code=os.environ["RUSH_CENTER"],
+            commit_by=target,
+        )
         posted = self._request("POST", "/en/apply/", "2 form POST", 302, data=answers)
         check_path = _location(posted)
         check_page = self._request("GET", check_path, "3 check GET", 200)

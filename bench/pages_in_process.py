@@ -40,6 +40,7 @@ from drills.harness import (  # noqa: E402
     PrivateRedis,
     database_create,
     database_drop,
+    founder_answers,
     load_average,
     migrated_template,
 )
@@ -112,29 +113,14 @@ class Journeys:
         browser.cookies = SimpleCookie()
         request("healthz", browser.get, "/healthz", headers=PROXY, expected=200)
         form = request("1 form GET", browser.get, "/en/apply/", headers=PROXY, expected=200)
-        answers = {
-            "csrfmiddlewaretoken": CSRF_INPUT.search(form.content.decode()).group(1),
-            "company_fax": "",
-            "company_legal_name": f"Rush Intelligence Ltd {uscc}",
-            "uscc": uscc,
-            "registration_city": "wuhan",
-            "founded_on": "2024-03-15",
-            "employees": "7",
-            "revenue_band": "pre_revenue",
-            "website": "",
-            "founder_name": "Li Na",
-            "email": f"founder{self.serial}@rush.example.cn",
-            "mobile": "138 0013 8000",
-            "round": self.round_code,
-            "center_1": self.center_code,
-            "center_2": "",
-            "center_3": "",
-            "gpu_hours_requested": "1000",
-            "purpose": "Fine-tune a small open model for Chinese legal documents.",
-            "commit_open_weights": "on",
-            "commit_open_weights_date": "2027-06-30",
-            "consent_terms": "on",
-        }
+        answers = founder_answers(
+            csrf_token=CSRF_INPUT.search(form.content.decode()).group(1),
+            uscc=uscc,
+            serial=self.serial,
+            round_code=self.round_code,
+            center_code=self.center_code,
+            commit_by="2027-06-30",
+        )
         # Encoded as browsers and locust send a form (the test client's default is multipart).
         posted = request(
             "2 form POST",

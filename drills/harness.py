@@ -618,3 +618,33 @@ def eligible_applications_insert(
             """,  # noqa: S608 - column names come from the model, values are parameters
             [prefix, list(strata), len(strata), count, template.pk],
         )
+
+
+def founder_answers(
+    *, csrf_token: str, uscc: str, serial: int, round_code: str, center_code: str, commit_by: str
+) -> dict[str, str]:
+    """The one-page form as a founder fills it in, for the load test and the page benchmark:
+    a valid company of 7 people, one center, an open-weights commitment due ``commit_by``."""
+    return {
+        "csrfmiddlewaretoken": csrf_token,
+        "company_fax": "",  # the honeypot: empty, as people leave it
+        "company_legal_name": f"Rush Intelligence Ltd {uscc}",
+        "uscc": uscc,
+        "registration_city": "wuhan",
+        "founded_on": "2024-03-15",
+        "employees": "7",
+        "revenue_band": "pre_revenue",
+        "website": "",
+        "founder_name": "Li Na",
+        "email": f"founder{serial}@rush.example.cn",
+        "mobile": "138 0013 8000",
+        "round": round_code,
+        "center_1": center_code,
+        "center_2": "",
+        "center_3": "",
+        "gpu_hours_requested": "1000",
+        "purpose": "Fine-tune a small open model for Chinese legal documents.",
+        "commit_open_weights": "on",
+        "commit_open_weights_date": commit_by,
+        "consent_terms": "on",
+    }
