@@ -14,6 +14,7 @@ run bench/webhooks_delivery.py --events 300 --steady-events 100 --floor-posts 10
 run bench/milestones_checks.py --short
 run bench/letters_render.py --short
 run bench/transparency_dashboard.py --short
+run bench/pages_in_process.py --journeys 5 --entrants 2000
 run bench/load_rush.py --short
 
 # A new bench must be added above with its short form; fail loudly if one was forgotten.
