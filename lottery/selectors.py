@@ -180,24 +180,6 @@ def draw_page_shown(*, draw_id: str, reference: str) -> DrawPageShown | None:
     )
 
 
-def entry_answer(*, draw_pk: int, reference: str) -> dict | None:
-    """What "find my reference" tells about an entry: by the application's unique reference,
-    then the entry's unique application (plain SQL, as above)."""
-    from applications.models import Application
-
-    shown = ENTRY_ANSWER_FIELDS
-    sql = f"""
-        SELECT {", ".join(_columns(DrawEntry, "e", shown))}
-        FROM {DrawEntry._meta.db_table} e
-        JOIN {Application._meta.db_table} a ON a.id = e.application_id
-        WHERE e.draw_id = %s AND a.reference = %s
-    """  # noqa: S608 - names from the models, values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [draw_pk, reference.strip().upper()])
-        row = cursor.fetchone()
-    return dict(zip(shown, row, strict=True)) if row else None
-
-
 def draw_events(*, draw: Draw) -> QuerySet[DrawEvent]:
     return (
         DrawEvent.objects.filter(draw=draw).select_related("entry", "replaces").order_by("at", "id")

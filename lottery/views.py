@@ -166,7 +166,7 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
     listed_stratum = None
     if query:
         if draw.is_completed:
-            found = selectors.entry_answer(draw_pk=draw.pk, reference=query)
+            found = selectors.entry_find(draw=draw, reference=query)
         elif draw.is_frozen:
             listed_stratum = selectors.entrant_listed(draw=draw, reference=query)
     # A founder who found their entry has their answer: the page links to the results page that
@@ -182,7 +182,7 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
         {
             **_page_context(request, draw, results=results, query=query),
             "found": found,
-            "found_page": (found["rank"] - 1) // size + 1 if found is not None else None,
+            "found_page": (found.rank - 1) // size + 1 if found is not None else None,
             "listed_stratum": listed_stratum,
         },
     )
