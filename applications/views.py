@@ -8,8 +8,6 @@ committed and read back in PostgreSQL on each of these pages, most of their time
 Answers too long for a cookie (a thousand Chinese characters of purpose) still go to the session.
 """
 
-import hashlib
-import json
 from typing import Any
 
 from django.conf import settings
@@ -20,11 +18,9 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import linebreaksbr
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import conditional_escape
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -66,10 +62,6 @@ PENDING_MAX_AGE_SECONDS = 24 * 3600
 # Posting the long form (including corrections after errors) is cheaper than submitting.
 FORM_POSTS_PER_SUBMISSION = 10
 RECEIPT_CACHE_SECONDS = 3600
-# Rendered blank forms kept per process, keyed by everything they show (see blank_fields_markup);
-# a handful of versions at most live at once (two languages, a few sets of open rounds).
-BLANK_FORM_MARKUP_MAX = 32
-_blank_form_markup: dict[str, SafeString] = {}
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -106,21 +98,20 @@ def _pending_keep(request: HttpRequest, response: HttpResponse, data) -> HttpRes
     return response
 
 
+def _answers_in(token: str | None) -> dict[str, Any] | None:
+    if not token:
+        return None
+    try:
+        return signing.loads(token, salt=PENDING_SALT, max_age=PENDING_MAX_AGE_SECONDS)
+    except signing.BadSignature:  # tampered, or older than a day: as if never given
+        return None
+
+
 def _pending_load(request: HttpRequest) -> dict[str, Any] | None:
     # The cookie first: reading the session costs a query whenever the browser has one.
-    for where in ("cookie", "session"):
-        token = (
-            request.COOKIES.get(PENDING_COOKIE)
-            if where == "cookie"
-            else request.session.get(PENDING_SESSION_KEY)
-        )
-        if not token:
-            continue
-        try:
-            return signing.loads(token, salt=PENDING_SALT, max_age=PENDING_MAX_AGE_SECONDS)
-        except signing.BadSignature:  # tampered, or older than a day: as if never given
-            continue
-    return None
+    return _answers_in(request.COOKIES.get(PENDING_COOKIE)) or _answers_in(
+        request.session.get(PENDING_SESSION_KEY)
+    )
 
 
 def _pending_forget(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -147,11 +138,10 @@ def _duplicate(request: HttpRequest, existing: Application) -> HttpResponse:
 
 
 def blank_form_shown(*, rounds: list, centers: list, initial_round: str | None) -> dict:
-    """Everything a blank form shows that can change: the key of its stored markup."""
+    """Everything a blank form shows that can change, as rendered now (open rounds with their
+    closing dates, active centers, cities): with the language, the key of the kept page."""
     fields = ApplicationForm.base_fields
     return {
-        "language": translation.get_language(),
-        "time_zone": timezone.get_current_timezone_name(),
         "initial_round": initial_round,
         "rounds": [(item.code, str(fields["round"].label_from_instance(item))) for item in rounds],
         "centers": [
@@ -159,36 +149,6 @@ def blank_form_shown(*, rounds: list, centers: list, initial_round: str | None) 
         ],
         "cities": [(code, str(name)) for code, name in cities_offered()],
     }
-
-
-def blank_fields_markup(
-    form: ApplicationForm, rounds: list, centers: list | None = None
-) -> SafeString:
-    """The fields of an unanswered form, rendered once per process for what they show.
-
-    Rendering some 25 widgets through template includes is most of the form page's cost, and a
-    blank form is the same markup for every visitor. The key is the content itself: the language,
-    time zone, preselected round, and every choice's value and label as rendered now (open rounds
-    with their closing dates, active centers, cities), read from the database on each request as
-    before. So a round that opens or closes, or a center renamed or withdrawn, changes the key at
-    once; no invalidation is needed, and a deploy starts with an empty store.
-    """
-    shown = blank_form_shown(
-        rounds=rounds,
-        centers=list(form.fields["center_1"].queryset) if centers is None else centers,
-        initial_round=form.initial.get("round"),
-    )
-    key = hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
-    markup = _blank_form_markup.get(key)
-    if markup is None:
-        markup = render_to_string(
-            "applications/_application_fields.html",
-            {"form": form, "honeypot_field": HONEYPOT_FIELD},
-        )
-        if len(_blank_form_markup) >= BLANK_FORM_MARKUP_MAX:
-            _blank_form_markup.clear()
-        _blank_form_markup[key] = markup
-    return markup
 
 
 def _yes_no(value: bool) -> str:
@@ -281,7 +241,6 @@ def _blank_form_page(request: HttpRequest, initial: dict) -> HttpResponse | None
             "form": form,
             "honeypot_field": HONEYPOT_FIELD,
             "any_round_open": True,
-            "fields_markup": blank_fields_markup(form, rounds, centers),
         }
 
     return frame_render(
@@ -316,7 +275,7 @@ def apply(request: HttpRequest) -> HttpResponse:
             if existing is not None:
                 return _duplicate(request, existing)
             return _pending_keep(request, redirect("applications:check"), request.POST)
-        rounds, blank = None, False
+        rounds = None
     else:
         initial = _pending_load(request) or {}
         blank = not initial
@@ -337,10 +296,6 @@ def apply(request: HttpRequest) -> HttpResponse:
             bool(rounds) if rounds is not None else form.fields["round"].queryset.exists()
         ),
     }
-    # Answers coming back from the check page (the Change links) render field by field as before;
-    # so does a ?round= that is not open (it is then not one of the choices, and not a key).
-    if blank and rounds and form.initial.get("round") in {None, *(item.code for item in rounds)}:
-        context["fields_markup"] = blank_fields_markup(form, rounds)
     return render(
         request,
         "applications/apply.html",

@@ -29,7 +29,6 @@ def field_by_field(client, monkeypatch, path: str = "/en/apply/") -> str:
     """The page as it was before the stores existed: every widget rendered on the request, and
     the page around them too (no frame kept in the process)."""
     with monkeypatch.context() as patch:
-        patch.setattr(views, "blank_fields_markup", lambda form, rounds: "")
         patch.setattr(views, "frame_usable", lambda request: False)
         return page(client, path)
 
