@@ -57,3 +57,15 @@ def drand(settings):
         settings.LOTTERY_DRAND_BASE_URL = base
         settings.LOTTERY_BEACON_RETRY_SECONDS = 0.01
         yield log
+
+
+@pytest.fixture
+def completed(settings):
+    """A completed draw of 12 entrants for 3 winners, one in four in a group with one reserved
+    seat, its results shown 5 to a page."""
+    from tests.lottery.flow import completed_declared_draw
+
+    settings.LOTTERY_RESULTS_PAGE_SIZE = 5
+    round_ = make_round(winners=3, strata=[("first-time", 1, None)])
+    add_entrants(round_, 12, stratum_of=lambda i: "first-time" if i % 4 == 0 else "")
+    return completed_declared_draw(round_)

@@ -5,18 +5,8 @@ of a hundred rows of other entrants under the answer."""
 import pytest
 
 from lottery.models import DrawEntry
-from tests.lottery.conftest import add_entrants, make_round
-from tests.lottery.flow import completed_declared_draw
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def completed(settings):
-    settings.LOTTERY_RESULTS_PAGE_SIZE = 5
-    round_ = make_round(winners=3, strata=[("first-time", 1, None)])
-    add_entrants(round_, 12, stratum_of=lambda i: "first-time" if i % 4 == 0 else "")
-    return completed_declared_draw(round_)
 
 
 def test_a_found_entry_is_answered_alone_with_a_link_to_its_results_page(client, completed):

@@ -10,18 +10,9 @@ from django.urls import reverse
 from lottery import verify_draw as verifier
 from lottery.models import DrawEntry
 from tests.lottery.conftest import add_entrants, make_round
-from tests.lottery.flow import completed_declared_draw
 from tests.lottery.helpers import VERIFIER
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def completed(settings):
-    settings.LOTTERY_RESULTS_PAGE_SIZE = 5
-    round_ = make_round(winners=3, strata=[("first-time", 1, None)])
-    add_entrants(round_, 12, stratum_of=lambda i: "first-time" if i % 4 == 0 else "")
-    return completed_declared_draw(round_)
 
 
 def _record(client, draw_id):
