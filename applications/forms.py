@@ -14,6 +14,7 @@ from typing import Any
 import phonenumbers
 from django import forms
 from django.forms.boundfield import BoundField
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +23,7 @@ from centers.models import Center
 from . import uscc as uscc_rules
 from .cities import city_choices
 from .models import Application, Commitment, Round
-from .selectors import rounds_open
+from .selectors import Offer, offer_read
 from .services import CommitmentInput
 
 CENTER_CHOICE_FIELDS = ["center_1", "center_2", "center_3"]
@@ -138,24 +139,61 @@ class ForgivingDateField(forms.Field):
         return parsed
 
 
-class SafeModelChoiceField(forms.ModelChoiceField):
-    """Refuses values no code could be before touching the database (PostgreSQL rejects NUL)."""
+class OfferedChoices(ModelChoiceIterator):
+    """The choices of an OfferedChoiceField: the rows it was offered, with no query."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for row in self.field.offered:
+            yield self.choice(row)
+
+    def __len__(self) -> int:
+        return len(self.field.offered) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self) -> bool:
+        return self.field.empty_label is not None or bool(self.field.offered)
+
+
+class OfferedChoiceField(forms.ModelChoiceField):
+    """A choice, by code, among the rows the form offers (`offer`): the rounds and centers read
+    once per process for a moment (selectors.offer_read), looked up in memory rather than in the
+    database on every POST, check page and submission."""
+
+    iterator = OfferedChoices
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=None, to_field_name="code", **kwargs)
+        self.offered: tuple = ()
+
+    def __deepcopy__(self, memo):
+        result = super().__deepcopy__(memo)
+        result.widget.choices = result.choices  # the copy's widget lists the copy's rows
+        return result
+
+    def offer(self, rows) -> None:
+        self.offered = tuple(rows)
+        self.widget.choices = self.choices
 
     def to_python(self, value):
-        if isinstance(value, str) and ("\x00" in value or len(value) > 64):
-            raise forms.ValidationError(
-                self.error_messages["invalid_choice"], code="invalid_choice"
-            )
-        return super().to_python(value)
+        if value in self.empty_values:
+            return None
+        code = getattr(value, "code", value)  # a row given as itself, as ModelChoiceField takes
+        for row in self.offered:
+            if row.code == code:
+                return row
+        raise forms.ValidationError(
+            self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+        )
 
 
-class RoundChoiceField(SafeModelChoiceField):
+class RoundChoiceField(OfferedChoiceField):
     def to_python(self, value):
         try:
             return super().to_python(value)
         except forms.ValidationError:
             # A founder who chose the round while it was open and pressed "submit" just after
-            # it closed needs to hear that, not "select a round".
+            # it closed needs to hear that, not "select a round". (PostgreSQL rejects NUL.)
             plausible = isinstance(value, str) and "\x00" not in value and len(value) <= 64
             if (
                 plausible
@@ -176,18 +214,9 @@ class RoundChoiceField(SafeModelChoiceField):
         }
 
 
-class CenterChoiceField(SafeModelChoiceField):
+class CenterChoiceField(OfferedChoiceField):
     def label_from_instance(self, obj: Center) -> str:
         return f"{obj.name} ({obj.city})"
-
-
-def rounds_offered():
-    """The rounds the form offers, in its order."""
-    return rounds_open().order_by("closes_at", "code")
-
-
-def centers_offered():
-    return Center.objects.filter(is_active=True).order_by("code")
 
 
 def cities_offered() -> list[tuple[str, Any]]:
@@ -307,8 +336,6 @@ class ApplicationForm(GovukForm):
     # --- Request ---
     round = RoundChoiceField(
         label=_("Round"),
-        queryset=Round.objects.none(),
-        to_field_name="code",
         widget=forms.RadioSelect,
         empty_label=None,
         error_messages={
@@ -319,8 +346,6 @@ class ApplicationForm(GovukForm):
     center_1 = CenterChoiceField(
         label=_("First choice of computing center"),
         help_text=_("Where you would like to run your work. Centers are assigned by preference."),
-        queryset=Center.objects.none(),
-        to_field_name="code",
         empty_label=_("Select a center"),
         error_messages={
             "required": _("Select your first choice of computing center"),
@@ -330,16 +355,12 @@ class ApplicationForm(GovukForm):
     center_2 = CenterChoiceField(
         label=_("Second choice of computing center"),
         required=False,
-        queryset=Center.objects.none(),
-        to_field_name="code",
         empty_label=_("No second choice"),
         error_messages={"invalid_choice": _("Select a computing center from the list")},
     )
     center_3 = CenterChoiceField(
         label=_("Third choice of computing center"),
         required=False,
-        queryset=Center.objects.none(),
-        to_field_name="code",
         empty_label=_("No third choice"),
         error_messages={"invalid_choice": _("Select a computing center from the list")},
     )
@@ -403,12 +424,12 @@ class ApplicationForm(GovukForm):
         required=False,
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, offer: Offer | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["round"].queryset = rounds_offered()
-        centers = centers_offered()
+        offer = offer or offer_read()
+        self.fields["round"].offer(offer.rounds_open())
         for name in CENTER_CHOICE_FIELDS:
-            self.fields[name].queryset = centers
+            self.fields[name].offer(offer.centers)
         self.fields["registration_city"].choices = cities_offered()
         for kind in COMMITMENT_KINDS:
             date_field = self.fields[f"commit_{kind}_date"]

@@ -27,17 +27,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.http import private_page
 from core.page_frames import frame_hole, frame_render, frame_usable, model_values
 
-from .forms import (
-    HONEYPOT_FIELD,
-    ApplicationForm,
-    ResendLinkForm,
-    centers_offered,
-    cities_offered,
-    rounds_offered,
-)
+from .forms import HONEYPOT_FIELD, ApplicationForm, ResendLinkForm, cities_offered
 from .models import Application, Commitment
 from .ratelimit import rate_limit_exceeded, retry_after_seconds
-from .selectors import application_by_id, application_of_company
+from .selectors import application_by_id, application_of_company, offer_read
 from .services import (
     ApplicationError,
     DuplicateApplication,
@@ -226,15 +219,15 @@ def _blank_form_page(request: HttpRequest, initial: dict) -> HttpResponse | None
     """The blank form page from the frame kept in this process (core.page_frames), keyed as the
     blank form's fields are (blank_form_shown), filled with this visitor's CSRF token. None when
     no round is open or a ?round= names one that is not (those pages render in full)."""
-    rounds = list(rounds_offered())
+    offer = offer_read()
+    rounds = offer.rounds_open()
     initial_round = initial.get("round") or (rounds[0].code if len(rounds) == 1 else None)
     if not rounds or initial_round not in {None, *(item.code for item in rounds)}:
         return None
-    centers = list(centers_offered())
-    shown = blank_form_shown(rounds=rounds, centers=centers, initial_round=initial_round)
+    shown = blank_form_shown(rounds=rounds, centers=offer.centers, initial_round=initial_round)
 
     def context() -> dict:
-        form = ApplicationForm(initial=initial)
+        form = ApplicationForm(initial=initial, offer=offer)
         if initial_round is not None:
             form.initial["round"] = initial_round
         return {
@@ -275,7 +268,6 @@ def apply(request: HttpRequest) -> HttpResponse:
             if existing is not None:
                 return _duplicate(request, existing)
             return _pending_keep(request, redirect("applications:check"), request.POST)
-        rounds = None
     else:
         initial = _pending_load(request) or {}
         blank = not initial
@@ -286,15 +278,13 @@ def apply(request: HttpRequest) -> HttpResponse:
             if page is not None:
                 return page
         form = ApplicationForm(initial=initial)
-        rounds = list(form.fields["round"].queryset)
+        rounds = form.fields["round"].offered
         if len(rounds) == 1 and "round" not in initial:
             form.initial["round"] = rounds[0].code
     context = {
         "form": form,
         "honeypot_field": HONEYPOT_FIELD,
-        "any_round_open": (
-            bool(rounds) if rounds is not None else form.fields["round"].queryset.exists()
-        ),
+        "any_round_open": bool(form.fields["round"].offered),
     }
     return render(
         request,

@@ -37,6 +37,18 @@ def _no_page_frames_from_other_tests():
     page_frames.frames_forget()
 
 
+@pytest.fixture(autouse=True)
+def _no_offer_from_other_tests():
+    """The form's rounds and centers are kept per process for a moment (applications.selectors
+    .offer_read), forgotten when one is saved, but a test's rollback saves nothing: rows of the
+    test before would still be offered."""
+    from applications.selectors import offer_forget
+
+    offer_forget()
+    yield
+    offer_forget()
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db):
     """A real Celery worker process consuming the real broker (Redis in CI's service lane),

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from applications import views
+from applications import selectors, views
 from centers.models import Center
 from tests.factories import CenterFactory, RoundFactory
 
@@ -46,19 +46,57 @@ def test_the_stored_blank_form_is_the_form_rendered_field_by_field(
 
 
 def test_a_round_opened_or_closed_and_a_center_renamed_show_on_the_next_page(client, open_round):
+    """Saved as the admin saves them, in this process."""
     before = page(client)
     assert 'value="wuhan-2026-r2"' in before
     opened = RoundFactory(code="just-opened", title_en="Just opened round")
     assert 'value="just-opened"' in page(client)
-    Center.objects.filter(code="wuhan-ai").update(name_en="Wuhan Renamed Computing Center")
+    renamed = Center.objects.get(code="wuhan-ai")
+    renamed.name_en = "Wuhan Renamed Computing Center"
+    renamed.save()
     assert "Wuhan Renamed Computing Center" in page(client)
-    Center.objects.filter(code="qingyang-dc").update(is_active=False)
+    withdrawn = Center.objects.get(code="qingyang-dc")
+    withdrawn.is_active = False
+    withdrawn.save()
     assert 'value="qingyang-dc"' not in page(client)
     opened.closes_at = timezone.now() - dt.timedelta(seconds=1)
     opened.save()
     shown = page(client)
     assert 'value="just-opened"' not in shown
     assert 'value="wuhan-2026-r2"' in shown
+
+
+def test_a_change_saved_by_another_process_shows_once_the_offer_is_older_than_its_limit(
+    client, open_round, monkeypatch
+):
+    """Another web process (or a bulk update) sends no signal here: the rounds and centers kept
+    in this process are read again at most OFFER_MAX_AGE_SECONDS after they were read."""
+    page(client)
+    Center.objects.filter(code="wuhan-ai").update(name_en="Wuhan Renamed Computing Center")
+    Center.objects.filter(code="qingyang-dc").update(is_active=False)
+    read_at = selectors.offer_read().read_at
+    later = read_at + selectors.OFFER_MAX_AGE_SECONDS + 0.01
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
+    shown = page(client)
+    assert "Wuhan Renamed Computing Center" in shown
+    assert 'value="qingyang-dc"' not in shown
+
+
+def test_a_round_opens_and_closes_at_its_second_whenever_the_offer_was_read(
+    client, open_round, monkeypatch
+):
+    upcoming = RoundFactory(
+        code="upcoming",
+        opens_at=timezone.now() + dt.timedelta(minutes=1),
+        closes_at=open_round.closes_at + dt.timedelta(days=1),
+    )
+    assert 'value="upcoming"' not in page(client)
+    monkeypatch.setattr(timezone, "now", lambda: upcoming.opens_at)
+    assert 'value="upcoming"' in page(client)
+    monkeypatch.setattr(timezone, "now", lambda: open_round.closes_at)
+    shown = page(client)
+    assert 'value="wuhan-2026-r2"' not in shown
+    assert 'value="upcoming"' in shown
 
 
 def test_the_language_of_the_stored_form_is_the_visitors(client, open_round):

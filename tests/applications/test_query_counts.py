@@ -17,15 +17,20 @@ pytestmark = pytest.mark.django_db
 
 # The counts measured when these tests were written (SQLite, default lane): one more query fails
 # the test, and a query per row would also break the "same count for few and many" checks.
-# The blank form's fields are rendered once per process for what they show (rounds and centers
-# read on every request, then one query per choice list to render) and served again after that.
-FORM_GET = 6
-FORM_GET_STORED = 2
+# The rounds and centers the form offers (with the rounds' strata) are read once per process for
+# a moment (applications.selectors.offer_read): three queries on the first request, none after;
+# they were two on each form POST, check page and submission, and the strata one more.
+OFFER_READ = 3
+# The blank form is rendered once per process for what it shows and served again after that.
+FORM_GET = OFFER_READ
+FORM_GET_STORED = 0
 # The answers wait in a signed cookie between the form and the check page (was the session: its
 # row read, written and committed on each page, 4 queries more on each POST); submitting no
-# longer looks for an earlier application first (the unique constraint refuses it).
-FORM_POST = 3
-CHECK_POST = 12
+# longer looks for an earlier application first (the unique constraint refuses it). What is left
+# of continuing from the form is looking for the company's application in the round.
+FORM_POST = 1
+CHECK_GET = 0
+CHECK_POST = 9
 STATUS_GET = 11
 
 
@@ -58,12 +63,20 @@ def test_the_form_page_takes_the_same_queries_for_one_round_or_many(
 def test_continuing_from_the_form_takes_a_fixed_number_of_queries(
     client, open_round, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(FORM_POST):
+    with django_assert_max_num_queries(OFFER_READ + FORM_POST):
         response = client.post("/en/apply/", answers())
     assert response.status_code == 302
     few = queries(lambda: client.post("/en/apply/", answers()))
+    assert few <= FORM_POST
     more_rounds_and_centers(6)
+    with django_assert_max_num_queries(OFFER_READ + FORM_POST):
+        client.post("/en/apply/", answers())
     assert queries(lambda: client.post("/en/apply/", answers())) == few
+
+
+def test_the_check_page_takes_no_query(client, open_round):
+    client.post("/en/apply/", answers())
+    assert queries(lambda: client.get("/en/apply/check/")) <= CHECK_GET
 
 
 def test_submitting_takes_a_fixed_number_of_queries(

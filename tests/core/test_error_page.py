@@ -10,7 +10,7 @@ def database_down(monkeypatch):
     def refuse(*args, **kwargs):
         raise OperationalError('connection to server at "127.0.0.1", port 5432 failed')
 
-    monkeypatch.setattr("applications.forms.rounds_open", refuse)
+    monkeypatch.setattr("applications.selectors.offer_load", refuse)
 
 
 def test_a_database_error_shows_the_bilingual_error_page(db, client, database_down, settings):
@@ -32,7 +32,7 @@ def test_any_other_failure_is_a_500_with_the_same_page(db, client, monkeypatch, 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("applications.forms.rounds_open", broken)
+    monkeypatch.setattr("applications.selectors.offer_load", broken)
     settings.DEBUG = False
     client.raise_request_exception = False
     response = client.get("/en/apply/")
