@@ -90,5 +90,28 @@ def application_of_company(*, round: Round, uscc: str) -> Application | None:
     return Application.objects.select_related("round__program").get(pk=found[0])
 
 
+@dataclass(frozen=True)
+class Confirmed:
+    """What the confirmation page shows of an application."""
+
+    reference: str
+    email: str
+    round: Round
+
+
+def application_confirmed(*, reference: str) -> Confirmed | None:
+    """The application just sent, for its confirmation page: two of its columns, and its round
+    from the form's offer while the round is open (the page shows the round as the form did).
+    The whole application with its round and program took three times as long to ask for."""
+    found = Application.objects.filter(reference=reference).values_list("email", "round_id")[:1]
+    if not found:
+        return None
+    email, round_id = found[0]
+    round_ = next((item for item in offer_read().rounds if item.pk == round_id), None)
+    if round_ is None:  # closed since (a bookmarked confirmation)
+        round_ = Round.objects.select_related("program").get(pk=round_id)
+    return Confirmed(reference=reference, email=email, round=round_)
+
+
 def application_by_id(*, application_id: int) -> Application | None:
     return Application.objects.filter(pk=application_id).first()

@@ -182,20 +182,24 @@ def status_token_make(application: Application) -> str:
     return signing.dumps({"ref": application.reference}, salt=STATUS_LINK_SALT, compress=True)
 
 
-def status_token_read(token: str) -> Application | None:
-    """The application a status token opens, or None if the token is tampered or expired."""
+def status_token_reference(token: str) -> str | None:
+    """The reference a status token names, or None if the token is tampered or expired."""
     try:
         data = signing.loads(
             token, salt=STATUS_LINK_SALT, max_age=settings.STATUS_LINK_MAX_AGE_DAYS * 86400
         )
     except signing.BadSignature:  # includes SignatureExpired
         return None
+    return data.get("ref")
+
+
+def status_token_read(token: str) -> Application | None:
+    """The application a status token opens, or None if the token is tampered or expired."""
+    reference = status_token_reference(token)
+    if reference is None:
+        return None
     # Every page a token opens shows the round and its program.
-    return (
-        Application.objects.filter(reference=data.get("ref"))
-        .select_related("round__program")
-        .first()
-    )
+    return Application.objects.filter(reference=reference).select_related("round__program").first()
 
 
 def status_link_for(application: Application) -> str:

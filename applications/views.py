@@ -30,7 +30,12 @@ from core.page_frames import frame_hole, frame_render, frame_usable, model_value
 from .forms import HONEYPOT_FIELD, ApplicationForm, ResendLinkForm, cities_offered
 from .models import Application, Commitment
 from .ratelimit import rate_limit_exceeded, retry_after_seconds
-from .selectors import application_by_id, application_of_company, offer_read
+from .selectors import (
+    application_by_id,
+    application_confirmed,
+    application_of_company,
+    offer_read,
+)
 from .services import (
     ApplicationError,
     DuplicateApplication,
@@ -41,6 +46,7 @@ from .services import (
     status_link_send,
     status_token_make,
     status_token_read,
+    status_token_reference,
 )
 from .templatetags.language_links import language_switch_part
 
@@ -381,7 +387,8 @@ def duplicate_resend(request: HttpRequest) -> HttpResponse:
 
 
 def confirmation(request: HttpRequest, token: str) -> HttpResponse:
-    application = status_token_read(token)
+    reference = status_token_reference(token)
+    application = application_confirmed(reference=reference) if reference else None
     if application is None:
         return private_page(render(request, "applications/status_link_invalid.html", status=404))
     round_ = application.round
