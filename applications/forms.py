@@ -223,6 +223,17 @@ def cities_offered() -> list[tuple[str, Any]]:
     return [("", _("Select a city")), *city_choices()]
 
 
+def commitment_date_field(label: str) -> ForgivingDateField:
+    return ForgivingDateField(
+        label=label,
+        required=False,
+        error_messages={
+            "invalid": _("Enter the target date as year-month-day, for example 2027-06-30")
+        },
+        widget=forms.TextInput(attrs={"class": "input-width-10", "inputmode": "numeric"}),
+    )
+
+
 class ApplicationForm(GovukForm):
     # --- Company ---
     company_legal_name = forms.CharField(
@@ -255,7 +266,7 @@ class ApplicationForm(GovukForm):
     registration_city = forms.ChoiceField(
         label=_("City of registration"),
         help_text=_("Where the company is registered, as on the business licence."),
-        choices=[],
+        choices=cities_offered,  # called when used: the names in the language of the request
         error_messages={"required": _("Select the city where the company is registered")},
     )
     founded_on = ForgivingDateField(
@@ -394,23 +405,15 @@ class ApplicationForm(GovukForm):
     commit_open_weights = forms.BooleanField(
         label=Commitment.Kind.OPEN_WEIGHTS.label, required=False
     )
-    commit_open_weights_date = ForgivingDateField(
-        label=_("Target date for open-source model weights"), required=False
-    )
+    commit_open_weights_date = commitment_date_field(_("Target date for open-source model weights"))
     commit_open_code = forms.BooleanField(label=Commitment.Kind.OPEN_CODE.label, required=False)
-    commit_open_code_date = ForgivingDateField(
-        label=_("Target date for open-source code"), required=False
-    )
+    commit_open_code_date = commitment_date_field(_("Target date for open-source code"))
     commit_paper = forms.BooleanField(label=Commitment.Kind.PAPER.label, required=False)
-    commit_paper_date = ForgivingDateField(
-        label=_("Target date for the paper or technical report"), required=False
-    )
+    commit_paper_date = commitment_date_field(_("Target date for the paper or technical report"))
     commit_product_launch = forms.BooleanField(
         label=Commitment.Kind.PRODUCT_LAUNCH.label, required=False
     )
-    commit_product_launch_date = ForgivingDateField(
-        label=_("Target date for the product launch"), required=False
-    )
+    commit_product_launch_date = commitment_date_field(_("Target date for the product launch"))
     # --- Consents ---
     consent_terms = forms.BooleanField(
         label=_(
@@ -430,13 +433,6 @@ class ApplicationForm(GovukForm):
         self.fields["round"].offer(offer.rounds_open())
         for name in CENTER_CHOICE_FIELDS:
             self.fields[name].offer(offer.centers)
-        self.fields["registration_city"].choices = cities_offered()
-        for kind in COMMITMENT_KINDS:
-            date_field = self.fields[f"commit_{kind}_date"]
-            date_field.error_messages["invalid"] = _(
-                "Enter the target date as year-month-day, for example 2027-06-30"
-            )
-            date_field.widget.attrs.update({"class": "input-width-10", "inputmode": "numeric"})
 
     # Field order groups, used by the templates and the check-your-answers page.
     COMPANY_FIELDS = [
