@@ -15,6 +15,7 @@ queries each page makes (counted in a separate, untimed journey).
 
 Usage: .venv/bin/python bench/pages_in_process.py                  # 60 journeys, 20,000 entrants
        .venv/bin/python bench/pages_in_process.py --profile "4 confirm POST"   # + cProfile of it
+       BENCH_SHOW_SQL=1 .venv/bin/python bench/pages_in_process.py   # + every query of one journey
 """
 
 from __future__ import annotations
@@ -177,6 +178,9 @@ def queries_per_page(journeys: Journeys) -> dict[str, int]:
 
     with CaptureQueriesContext(connection) as captured:
         journeys.one(QueriesSinceLastPage())
+    if os.environ.get("BENCH_SHOW_SQL"):
+        for query in captured.captured_queries:
+            print("SQL", query["sql"][:160])
     return counts
 
 
