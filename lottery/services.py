@@ -26,8 +26,9 @@ from applications.models import Application, Round
 from core.services import audit_record
 from lottery import beacon as beacon_client
 from lottery import draw as pure
+from lottery import ranking, selectors
 from lottery import verify_draw as independent
-from lottery.models import Draw, DrawEntry, DrawEvent
+from lottery.models import RANKING_BLOCK, Draw, DrawEntry, DrawEvent, DrawRanking
 from notifications.services import notification_send
 
 logger = logging.getLogger(__name__)
@@ -287,6 +288,9 @@ def draw_freeze(*, draw: Draw, now: datetime | None = None) -> bool:
             "\n".join(map("\t".join, zip(refs, strata, strict=True))) + "\n" if refs else ""
         )
         locked.entrant_application_ids = ",".join(ids)
+        locked.entrant_counts = selectors.entrant_counts(
+            round=round, strata=strata, application_ids=ids
+        )
         locked.entrants_digest = digest
         locked.entrants_count = len(refs)
         locked.excluded_count = pending
@@ -573,87 +577,63 @@ def _cross_check(
         )
 
 
-# Column order of the COPY rows: the draw id goes last so it can close each row's tail.
-COPY_COLUMNS = (
-    "application_id, reference, stratum, ticket, rank, drawn_outcome, waitlist_position, "
-    "outcome, withdrawal_reason, draw_id"
-)
-
-
-def _copy_text(
-    draw_pk: int, result: pure.DrawResult, ranked_ids: list[str], start: int, stop: int
-) -> str:
-    """COPY text rows for ranks start+1..stop. Everything after the ticket is one string
-    per row, so each row is a single join of five values (no per-row formatting of ten)."""
-    stop = min(stop, len(result))
-    winner = f"\twinner\t\\N\twinner\t\t{draw_pk}\n"
-    tails = [
-        f"{rank}{winner}"
-        if position is None
-        else f"{rank}\twaitlist\t{position}\twaitlist\t\t{draw_pk}\n"
-        for rank, position in zip(
-            range(start + 1, stop + 1), result.waitlist_positions[start:stop], strict=True
-        )
-    ]
-    rows = map(
-        "\t".join,
-        zip(
-            ranked_ids[start:stop],
-            result.refs[start:stop],
-            result.strata[start:stop],
-            result.tickets[start:stop],
-            tails,
-            strict=True,
-        ),
-    )
-    return "".join(rows)
-
-
-def _insert_entries(
+def _insert_results(
     draw: Draw,
     result: pure.DrawResult,
     ranked_ids: list[str],
     while_inserting=lambda: None,
 ) -> None:
-    """Store every entrant's result (``ranked_ids``: application ids in rank order). On
-    PostgreSQL the rows stream through COPY from a writer thread, so the database indexes
-    them while ``while_inserting`` (the independent cross-check) runs here; the transaction
-    commits only after both."""
+    """Store every entrant's result as the ranking blocks, and an entry for each winner
+    (``ranked_ids``: application ids in rank order). On PostgreSQL the blocks stream through
+    COPY from a writer thread, so the database stores them while ``while_inserting`` (the
+    independent cross-check) runs here; the transaction commits only after both."""
+    blocks = ranking.blocks_text(
+        result.refs,
+        result.strata,
+        result.tickets,
+        ranked_ids,
+        result.waitlist_positions,
+        RANKING_BLOCK,
+    )
     if connection.vendor == "postgresql":
         from psycopg.copy import QueuedLibpqWriter
 
-        chunk = 50_000
         with connection.cursor() as cursor:
-            # The insert check reads the new rows back from a transition table, which spills
-            # to a temporary file beyond work_mem: for this transaction only (once per draw),
-            # let a million rows (~200 MB) stay in memory instead.
-            cursor.execute("SET LOCAL work_mem = '512MB'")
-            raw = cursor.cursor  # the psycopg cursor: COPY is the fast path for a million rows
+            raw = cursor.cursor  # the psycopg cursor: COPY is the fast path for the blocks
             with raw.copy(
-                f"COPY lottery_drawentry ({COPY_COLUMNS}) FROM STDIN",
+                "COPY lottery_drawranking (draw_id, first_rank, last_rank, first_ticket, lines) "
+                "FROM STDIN",
                 writer=QueuedLibpqWriter(raw),
             ) as copy:
-                for start in range(0, len(result), chunk):
-                    copy.write(_copy_text(draw.pk, result, ranked_ids, start, start + chunk))
+                for first, last, first_ticket, lines in blocks:
+                    copy.write_row((draw.pk, first, last, first_ticket, lines))
                 while_inserting()
-        return
-    while_inserting()  # no overlap to gain here: check before writing anything
+    else:
+        while_inserting()  # no overlap to gain here: check before writing anything
+        DrawRanking.objects.bulk_create(
+            (
+                DrawRanking(
+                    draw=draw, first_rank=first, last_rank=last, first_ticket=ticket, lines=lines
+                )
+                for first, last, ticket, lines in blocks
+            ),
+            batch_size=100,
+        )
+    winners = [i for i, flag in enumerate(result.winner_flags) if flag]
     DrawEntry.objects.bulk_create(
         (
             DrawEntry(
                 draw=draw,
-                application_id=application_id,
-                reference=ref,
-                stratum=stratum,
-                ticket=ticket,
-                rank=rank,
-                drawn_outcome=outcome,
-                waitlist_position=position,
-                outcome=outcome,
+                application_id=int(ranked_ids[i]),
+                reference=result.refs[i],
+                stratum=result.strata[i],
+                ticket=result.tickets[i],
+                rank=i + 1,
+                drawn_outcome=DrawEntry.Outcome.WINNER,
+                waitlist_position=None,
+                outcome=DrawEntry.Outcome.WINNER,
             )
-            for application_id, (ref, stratum, ticket, rank, outcome, position) in zip(
-                ranked_ids, result.rows(), strict=True
-            )
+            for i in winners
         ),
         batch_size=2000,
     )
@@ -688,7 +668,7 @@ def draw_execute(*, draw: Draw, now: datetime | None = None) -> Draw:
             ranked_ids = list(map(ids.__getitem__, result.order))
             # Nothing is visible to anyone until the commit below, which happens only if the
             # independent recomputation agrees (a disagreement rolls the insert back).
-            _insert_entries(
+            _insert_results(
                 locked,
                 result,
                 ranked_ids,
@@ -750,19 +730,18 @@ def draw_results_notify(*, draw: Draw, after_rank: int = 0, batch: int | None = 
     from applications.services import status_url_for
 
     batch = batch or settings.LOTTERY_NOTIFY_BATCH
-    entries = list(
-        DrawEntry.objects.filter(draw=draw, rank__gt=after_rank)
-        .order_by("rank")
-        .select_related("application__round")[:batch]
-    )
+    entries = selectors.ranked_entries(draw=draw, first=after_rank + 1, last=after_rank + batch)
     if not entries:
         return None
     done = _already_notified("draw_result", [e.application_id for e in entries])
+    applications = Application.objects.select_related("round").in_bulk(
+        [e.application_id for e in entries if e.application_id not in done]
+    )
     with transaction.atomic():
         for entry in entries:
             if entry.application_id in done:
                 continue
-            application = entry.application
+            application = applications[entry.application_id]
             notification_send(
                 kind="draw_result",
                 to_email=application.email,
@@ -807,7 +786,7 @@ def entry_withdraw(
         )
         if draw.state != Draw.State.COMPLETED:
             raise DrawError(_("Only a completed draw has entries to withdraw."))
-        locked = DrawEntry.objects.select_for_update().get(pk=entry.pk)
+        locked = _entry_kept(draw, entry)
         if locked.outcome == DrawEntry.Outcome.WITHDRAWN:
             return None
         was_winner = locked.outcome == DrawEntry.Outcome.WINNER
@@ -828,6 +807,38 @@ def entry_withdraw(
     return promoted
 
 
+def _entry_kept(draw: Draw, entry: DrawEntry, **changes: Any) -> DrawEntry:
+    """The saved, locked entry of an entrant: a waitlisted entrant's result is only their
+    ranking line until it changes, and is kept as an entry from then on (with ``changes``
+    already applied when it is created here). The caller holds the draw's lock."""
+    if entry.pk is not None:
+        return DrawEntry.objects.select_for_update().get(pk=entry.pk)
+    kept = DrawEntry.objects.select_for_update().filter(draw=draw, rank=entry.rank).first()
+    if kept is not None:
+        return kept
+    line = selectors.ranked_lines(draw=draw, first=entry.rank, last=entry.rank)
+    if not line or line[0].reference != entry.reference:
+        raise DrawError(_("No such entrant in this draw."))
+    kept = selectors.entry_from_line(draw, line[0])
+    for field, value in changes.items():
+        setattr(kept, field, value)
+    kept.save(force_insert=True)
+    return kept
+
+
+def _waitlist_candidates(draw: Draw) -> Iterable[tuple[str, str, int]]:
+    """(ref, stratum, rank) of the entrants still on the waitlist, in rank order: the
+    published waitlist lines less those whose kept entry says they left or moved up."""
+    moved = set(
+        DrawEntry.objects.filter(draw=draw, drawn_outcome=DrawEntry.Outcome.WAITLIST)
+        .exclude(outcome=DrawEntry.Outcome.WAITLIST)
+        .values_list("rank", flat=True)
+    )
+    for ref, stratum, _ticket, rank, outcome, _position in selectors.draw_result_rows(draw=draw):
+        if outcome == DrawEntry.Outcome.WAITLIST and rank not in moved:
+            yield ref, stratum, rank
+
+
 def _promote(
     *, draw: Draw, vacated: DrawEntry, now: datetime, actor: AbstractBaseUser | None
 ) -> DrawEntry | None:
@@ -838,24 +849,31 @@ def _promote(
         .annotate(n=Count("id"))
         .values_list("stratum", "n")
     )
-    candidates = (
-        entries.filter(outcome=DrawEntry.Outcome.WAITLIST)
-        .order_by("rank")
-        .values_list("reference", "stratum")
-        .iterator(chunk_size=2000)
-    )
+    rank_of: dict[str, int] = {}
+
+    def candidates():
+        for ref, stratum, rank in _waitlist_candidates(draw):
+            rank_of[ref] = rank
+            yield ref, stratum
+
     pick = pure.promotion_pick(
         withdrawn_stratum=vacated.stratum,
         winner_counts=counts,
         quotas=quotas_of(draw),
-        candidates=candidates,
+        candidates=candidates(),
     )
     if pick is None:
         return None
-    promoted = entries.select_for_update(of=("self",)).get(application__reference=pick[0])
-    promoted.outcome = DrawEntry.Outcome.WINNER
-    promoted.promoted_at = now
-    promoted.save(update_fields=["outcome", "promoted_at"])
+    promoted = _entry_kept(
+        draw,
+        DrawEntry(draw=draw, reference=pick[0], rank=rank_of[pick[0]]),
+        outcome=DrawEntry.Outcome.WINNER,
+        promoted_at=now,
+    )
+    if promoted.outcome != DrawEntry.Outcome.WINNER:  # kept before, still on the waitlist
+        promoted.outcome = DrawEntry.Outcome.WINNER
+        promoted.promoted_at = now
+        promoted.save(update_fields=["outcome", "promoted_at"])
     _event(draw, DrawEvent.Kind.PROMOTION, now, entry=promoted, replaces=vacated)
     audit_record(
         actor=actor,

@@ -16,7 +16,7 @@ from lottery import verify_draw as verifier
 from lottery.beacon import BeaconVerificationError
 from lottery.models import Draw, DrawEntry, DrawEvent
 from notifications.models import Notification
-from tests.lottery.conftest import add_entrants, make_round
+from tests.lottery.conftest import add_entrants, make_round, results_of
 from tests.lottery.drand_server import QUICKNET, ROUND_123, drand_server
 from tests.lottery.flow import completed_declared_draw
 
@@ -257,18 +257,17 @@ def test_execute_stores_every_result_identical_to_the_spec_and_the_verifier(dran
     expected = pure.run_draw(
         pure.DrawInput(draw.draw_id, 4, {}, refs, strata, services.beacon_of(draw))
     )
-    stored = list(
-        DrawEntry.objects.filter(draw=draw)
-        .order_by("rank")
-        .values_list("reference", "stratum", "ticket", "rank", "drawn_outcome", "waitlist_position")
-    )
+    stored = list(selectors.draw_result_rows(draw=draw))
     assert stored == list(expected.rows())
     assert draw.seed == expected.seed
     assert draw.winners_drawn == 4
     assert _verify(draw).total == 0
-    # Entries link to their applications.
-    for entry in DrawEntry.objects.filter(draw=draw).select_related("application"):
-        assert entry.application.reference == entry.reference
+    # Every result links to its application; each winner also has an entry of its own.
+    references = dict(Application.objects.values_list("id", "reference"))
+    for entry in results_of(draw):
+        assert references[entry.application_id] == entry.reference
+    kept = DrawEntry.objects.filter(draw=draw).order_by("rank")
+    assert [e.reference for e in kept] == [r[0] for r in stored if r[4] == "winner"]
 
 
 def test_execute_twice_changes_nothing():
