@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def configure(database_url: str | None) -> str:
 
 
 def generate(*, applications: int, grants: int, seed: int = 2026) -> None:
+    from django.db.models.functions import TruncDate
     from django.utils import timezone
 
     from applications.cities import CITIES
@@ -55,7 +57,6 @@ def generate(*, applications: int, grants: int, seed: int = 2026) -> None:
     from grants.models import Grant, Tranche, UsageReport
     from lottery import ranking
     from lottery.models import RANKING_BLOCK, Draw, DrawEntry, DrawRanking
-    from lottery.selectors import entrant_counts
     from milestones.models import Milestone
 
     rng = random.Random(seed)
@@ -161,7 +162,7 @@ def generate(*, applications: int, grants: int, seed: int = 2026) -> None:
     for round_ in closed:
         ids = list(
             Application.objects.filter(round=round_, status="eligible").values_list(
-                "id", "reference", "stratum"
+                "id", "reference", "stratum", TruncDate("submitted_at")
             )
         )
         rng.shuffle(ids)
@@ -176,11 +177,10 @@ def generate(*, applications: int, grants: int, seed: int = 2026) -> None:
             announced_at=round_.opens_at,
             entrants_digest="0" * 64,
             entrants_count=len(ids),
-            entrant_counts=entrant_counts(
-                round=round_,
-                strata=[stratum for _a, _r, stratum in ids],
-                application_ids=[str(app_id) for app_id, _r, _s in ids],
-            ),
+            entrant_counts={
+                "strata": dict(Counter(stratum for _a, _r, stratum, _d in ids)),
+                "days": dict(Counter(day.isoformat() for _a, _r, _s, day in ids)),
+            },
             frozen_at=round_.closes_at,
         )
         half = len(ids) // 2
@@ -188,10 +188,10 @@ def generate(*, applications: int, grants: int, seed: int = 2026) -> None:
         # per winner (lottery.services.draw_execute).
         tickets = [f"{rank:064x}" for rank in range(1, len(ids) + 1)]
         for first, last, first_ticket, lines in ranking.blocks_text(
-            [reference for _a, reference, _s in ids],
-            [stratum for _a, _r, stratum in ids],
+            [reference for _a, reference, _s, _d in ids],
+            [stratum for _a, _r, stratum, _d in ids],
             tickets,
-            [str(app_id) for app_id, _r, _s in ids],
+            [str(app_id) for app_id, _r, _s, _d in ids],
             [None if rank <= half else rank - half for rank in range(1, len(ids) + 1)],
             RANKING_BLOCK,
         ):
@@ -210,7 +210,7 @@ def generate(*, applications: int, grants: int, seed: int = 2026) -> None:
                     drawn_outcome="winner",
                     outcome="winner",
                 )
-                for rank, (app_id, reference, stratum) in enumerate(ids[:half], start=1)
+                for rank, (app_id, reference, stratum, _day) in enumerate(ids[:half], start=1)
             ),
             batch_size=2000,
         )
@@ -221,7 +221,7 @@ def generate(*, applications: int, grants: int, seed: int = 2026) -> None:
             winners_drawn=half,
             completed_at=round_.closes_at,
         )
-        winners_by_round[round_.pk] = [app_id for app_id, _r, _s in ids[:half]]
+        winners_by_round[round_.pk] = [app_id for app_id, _r, _s, _d in ids[:half]]
 
     print(f"granting {grants:,} grants …", flush=True)
     pool = [(round_id, app_id) for round_id, ids in winners_by_round.items() for app_id in ids]

@@ -10,13 +10,12 @@ functions here return ``DrawEntry`` objects either way, unsaved (no pk) for a li
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, F, QuerySet, TextField, Value
-from django.db.models.functions import Concat, StrIndex, Substr, TruncDate
+from django.db.models import F, QuerySet, TextField, Value
+from django.db.models.functions import Concat, StrIndex, Substr
 
 from lottery import draw as pure
 from lottery import ranking
@@ -149,6 +148,14 @@ def entry_find(*, draw: Draw, reference: str) -> DrawEntry | None:
         return None
     kept = DrawEntry.objects.filter(draw=draw, rank=line.rank).first()
     return kept or entry_from_line(draw, line)
+
+
+def entry_of_reference(*, reference: str) -> DrawEntry | None:
+    """A reference's result in whichever completed draw it was entered (staff search)."""
+    from applications.models import Application
+
+    application = Application.objects.filter(reference=reference.strip().upper()).first()
+    return entry_of_application(application) if application is not None else None
 
 
 def entry_of_application(application) -> DrawEntry | None:
@@ -328,33 +335,6 @@ def draw_result_rows(*, draw: Draw) -> Iterator[tuple]:
                 yield ref, stratum, ticket, int(rank), waitlist, int(position)
             else:
                 yield ref, stratum, ticket, int(rank), winner, None
-
-
-def entrant_counts(*, round, strata: list[str], application_ids: list[str]) -> dict:
-    """Entrants per stratum and per day of submission (local date), for the fairness test;
-    counted at the freeze from the frozen entrants (``Draw.entrant_counts``)."""
-    from applications.models import Application
-
-    by_day = (
-        Application.objects.filter(round=round, status=Application.Status.ELIGIBLE)
-        .annotate(day=TruncDate("submitted_at"))
-        .values_list("day")
-        .annotate(n=Count("id"))
-        .values_list("day", "n")
-    )
-    days = {day.isoformat(): n for day, n in by_day}
-    if sum(days.values()) != len(application_ids):
-        # An application changed status between the two reads: count the frozen ids exactly.
-        days = dict(
-            Counter(
-                day.isoformat()
-                for start in range(0, len(application_ids), 5000)
-                for day in Application.objects.filter(id__in=application_ids[start : start + 5000])
-                .annotate(day=TruncDate("submitted_at"))
-                .values_list("day", flat=True)
-            )
-        )
-    return {"strata": dict(Counter(strata)), "days": days}
 
 
 def draw_needs_review_count(*, draw: Draw) -> int:

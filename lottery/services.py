@@ -8,9 +8,11 @@ Celery tasks all call these.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import operator
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,15 +20,15 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import Count
-from django.db.models.functions import Collate
+from django.db.models.functions import Collate, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Application, Round
 from core.services import audit_record
 from lottery import beacon as beacon_client
+from lottery import cross_check, ranking, selectors
 from lottery import draw as pure
-from lottery import ranking, selectors
 from lottery import verify_draw as independent
 from lottery.models import RANKING_BLOCK, Draw, DrawEntry, DrawEvent, DrawRanking
 from notifications.services import notification_send
@@ -276,7 +278,7 @@ def draw_freeze(*, draw: Draw, now: datetime | None = None) -> bool:
         pending = draw_needs_review_count(draw=locked)
         if pending and (round.review_deadline is None or now < round.review_deadline):
             return False
-        refs, strata, ids = _eligible_entrants(round)
+        refs, strata, ids, days = _eligible_entrants(round)
         pure.validate_entrants(refs, strata)
         sorted_refs, strata = pure.sort_entrants(refs, strata)
         if sorted_refs is not refs:  # the database's order was not byte order: follow refs
@@ -288,9 +290,8 @@ def draw_freeze(*, draw: Draw, now: datetime | None = None) -> bool:
             "\n".join(map("\t".join, zip(refs, strata, strict=True))) + "\n" if refs else ""
         )
         locked.entrant_application_ids = ",".join(ids)
-        locked.entrant_counts = selectors.entrant_counts(
-            round=round, strata=strata, application_ids=ids
-        )
+        # Entrants per stratum and per day of submission (local date), for the fairness test.
+        locked.entrant_counts = {"strata": dict(Counter(strata)), "days": dict(Counter(days))}
         locked.entrants_digest = digest
         locked.entrants_count = len(refs)
         locked.excluded_count = pending
@@ -325,23 +326,32 @@ def draw_freeze(*, draw: Draw, now: datetime | None = None) -> bool:
     return True
 
 
-def _eligible_entrants(round: Round) -> tuple[list[str], list[str], list[str]]:
-    """References, strata and application ids (as text) of the round's eligible
-    applications, in byte order of reference where the database can sort that way.
+def _eligible_entrants(round: Round) -> tuple[list[str], list[str], list[str], list[str]]:
+    """References, strata, application ids (as text) and local days of submission (ISO) of
+    the round's eligible applications, in byte order of reference where the database can sort
+    that way; one read, so the counts per day are of exactly these entrants.
 
     On PostgreSQL the database joins each column into one text value: a million entrants
-    arrive as two strings to split instead of a million row tuples built and unpacked."""
+    arrive as three strings to split instead of a million row tuples built and unpacked."""
     eligible = Application.objects.filter(round=round, status=Application.Status.ELIGIBLE)
+    columns = eligible.annotate(day=TruncDate("submitted_at")).values_list(
+        "reference", "stratum", "id", "day"
+    )
     if connection.vendor != "postgresql":
-        rows = list(eligible.order_by("reference").values_list("reference", "stratum", "id"))
-        return [r[0] for r in rows], [r[1] for r in rows], [str(r[2]) for r in rows]
-    in_byte_order = eligible.order_by(Collate("reference", "C"))
-    sql, params = in_byte_order.values_list("reference", "stratum", "id").query.sql_with_params()
-    # One sort feeds both aggregates in the same pass, so line i and id i are the same
+        rows = list(columns.order_by("reference"))
+        return (
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [str(r[2]) for r in rows],
+            [r[3].isoformat() for r in rows],
+        )
+    sql, params = columns.order_by(Collate("reference", "C")).query.sql_with_params()
+    # One sort feeds the aggregates in the same pass, so line i, id i and day i are the same
     # application; the byte order itself is checked again in Python (sort_entrants).
     joined = (
         "SELECT string_agg(e.reference || E'\\t' || e.stratum, E'\\n'), "  # noqa: S608 - Django's SQL
-        f"string_agg(e.id::text, ',') FROM ({sql}) AS e"
+        "string_agg(e.id::text, ','), string_agg(to_char(e.day, 'YYYY-MM-DD'), ',') "
+        f"FROM ({sql}) AS e"
     )
     with connection.cursor() as cursor:
         # For this transaction only: sort a million references in memory rather than in
@@ -349,13 +359,13 @@ def _eligible_entrants(round: Round) -> tuple[list[str], list[str], list[str]]:
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(joined, params)
-        lines, ids = cursor.fetchone()
+        lines, ids, days = cursor.fetchone()
     if not lines:
-        return [], [], []
+        return [], [], [], []
     # A tab or newline inside a value would shift the columns; it would also fail the
     # reference and stratum validation that follows, so nothing odd gets through.
     fields = lines.replace("\n", "\t").split("\t")
-    return fields[0::2], fields[1::2], ids.split(",")
+    return fields[0::2], fields[1::2], ids.split(","), days.split(",")
 
 
 def _enqueue_entrants_notify(draw_pk: int) -> None:
@@ -577,24 +587,64 @@ def _cross_check(
         )
 
 
+# A million entrants take the recomputation under a minute; far beyond that, it has hung.
+CROSS_CHECK_TIMEOUT_SECONDS = 1800
+
+
+def _cross_check_against(
+    recomputation: cross_check.Recomputation, ranking_sha256: str, **compared: Any
+) -> None:
+    """Raise unless the independent recomputation made exactly the ranking text stored.
+    On a difference (or if its process failed) compare in this process, column by column,
+    to name what differs."""
+    answer = recomputation.result()
+    draw, result = compared["draw"], compared["result"]
+    if answer is None:
+        logger.warning(
+            "draw %s: the recomputation process failed, checking here: %s",
+            draw.draw_id,
+            recomputation.error(),
+        )
+        _cross_check(**compared)
+        return
+    if answer == {
+        "entrants_digest": draw.entrants_digest,
+        "seed": result.seed,
+        "ranking_sha256": ranking_sha256,
+        "winners": sum(result.winner_flags),
+    }:
+        return
+    _cross_check(**compared)  # raises, naming what differs, when the columns differ
+    raise FairnessCheckError(
+        "The stored ranking text differs from the independent recomputation "
+        "(application ids or layout)."
+    )
+
+
 def _insert_results(
     draw: Draw,
     result: pure.DrawResult,
     ranked_ids: list[str],
-    while_inserting=lambda: None,
+    while_inserting: Callable[[str], None],
 ) -> None:
     """Store every entrant's result as the ranking blocks, and an entry for each winner
-    (``ranked_ids``: application ids in rank order). On PostgreSQL the blocks stream through
-    COPY from a writer thread, so the database stores them while ``while_inserting`` (the
-    independent cross-check) runs here; the transaction commits only after both."""
-    blocks = ranking.blocks_text(
-        result.refs,
-        result.strata,
-        result.tickets,
-        ranked_ids,
-        result.waitlist_positions,
-        RANKING_BLOCK,
+    (``ranked_ids``: application ids in rank order). ``while_inserting`` gets the SHA-256 of
+    the blocks' text and must raise if it is not what the independent recomputation made. On
+    PostgreSQL the blocks stream through COPY from a writer thread, so the database stores
+    them while ``while_inserting`` waits; the transaction commits only after both."""
+    blocks = list(
+        ranking.blocks_text(
+            result.refs,
+            result.strata,
+            result.tickets,
+            ranked_ids,
+            result.waitlist_positions,
+            RANKING_BLOCK,
+        )
     )
+    hasher = hashlib.sha256()
+    for _first, _last, _ticket, lines in blocks:
+        hasher.update(lines.encode())
     if connection.vendor == "postgresql":
         from psycopg.copy import QueuedLibpqWriter
 
@@ -607,9 +657,9 @@ def _insert_results(
             ) as copy:
                 for first, last, first_ticket, lines in blocks:
                     copy.write_row((draw.pk, first, last, first_ticket, lines))
-                while_inserting()
+                while_inserting(hasher.hexdigest())
     else:
-        while_inserting()  # no overlap to gain here: check before writing anything
+        while_inserting(hasher.hexdigest())  # no overlap to gain: check before writing
         DrawRanking.objects.bulk_create(
             (
                 DrawRanking(
@@ -660,27 +710,42 @@ def draw_execute(*, draw: Draw, now: datetime | None = None) -> Draw:
             quotas = quotas_of(locked)
             beacon = pure.validate_beacon(beacon_of(locked))
             pure.validate_entrants(refs, strata)
+            # The independent recomputation starts now, in a process of its own, and is
+            # awaited only once this process has computed and stored its own result.
+            recomputation = cross_check.Recomputation(
+                {
+                    "draw_id": locked.draw_id,
+                    "winners": locked.winners,
+                    "quotas": {s: [q.reserved, q.cap] for s, q in quotas.items()},
+                    "beacon_line": beacon.line(),
+                    "block": RANKING_BLOCK,
+                },
+                locked.entrants_lines,
+                locked.entrant_application_ids,
+                timeout=CROSS_CHECK_TIMEOUT_SECONDS,
+            )
             data = pure.DrawInput(locked.draw_id, locked.winners, quotas, refs, strata, beacon)
             result = pure.run_draw(data)
             ids = locked.entrant_application_ids.split(",") if refs else []
             if len(ids) != len(refs):
                 raise FairnessCheckError("The frozen application ids do not match the entrants.")
             ranked_ids = list(map(ids.__getitem__, result.order))
-            # Nothing is visible to anyone until the commit below, which happens only if the
-            # independent recomputation agrees (a disagreement rolls the insert back).
-            _insert_results(
-                locked,
-                result,
-                ranked_ids,
-                while_inserting=lambda: _cross_check(
+
+            def same_as_recomputed(ranking_sha256: str) -> None:
+                _cross_check_against(
+                    recomputation,
+                    ranking_sha256,
                     draw=locked,
                     refs=refs,
                     strata=strata,
                     beacon_line=beacon.line(),
                     quotas=quotas,
                     result=result,
-                ),
-            )
+                )
+
+            # Nothing is visible to anyone until the commit below, which happens only if the
+            # independent recomputation agrees (a disagreement rolls the insert back).
+            _insert_results(locked, result, ranked_ids, while_inserting=same_as_recomputed)
             locked.seed = result.seed
             locked.winners_drawn = sum(result.winner_flags)
             locked.state = Draw.State.COMPLETED
