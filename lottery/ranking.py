@@ -9,7 +9,7 @@ line (lottery.db_guards): change both together.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lottery.draw import OUTCOME_WAITLIST, OUTCOME_WINNER
@@ -66,7 +66,15 @@ def blocks_text(
     """(first rank, last rank, first ticket, lines) of each block of ``size`` ranks, from the
     draw's columns in rank order. Built with joins over whole columns (a million lines in
     about half a second), not per-line formatting."""
-    positions = ["" if p is None else str(p) for p in waitlist_positions]
+    # After the last winner every rank is waitlisted in turn: that tail, nearly all of a large
+    # draw, is one C-level map instead of a Python loop.
+    last_winner = (
+        len(waitlist_positions) - 1 - waitlist_positions[::-1].index(None)
+        if None in waitlist_positions
+        else -1
+    )
+    positions = ["" if p is None else str(p) for p in waitlist_positions[: last_winner + 1]]
+    positions.extend(map(str, waitlist_positions[last_winner + 1 :]))
     lines = list(
         map(
             "\t".join,
@@ -84,7 +92,3 @@ def blocks_text(
     for start in range(0, len(lines), size):
         block = lines[start : start + size]
         yield start + 1, start + len(block), tickets[start], "\n" + "\n".join(block) + "\n"
-
-
-def texts_of(lines: Iterable[RankedLine]) -> str:
-    return "".join(f"\n{line.text()}" for line in lines) + "\n"
