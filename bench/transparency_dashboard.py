@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -47,13 +48,15 @@ def configure(database_url: str | None) -> str:
 
 
 def generate(*, applications: int, grants: int, seed: int = 2026) -> None:
+    from django.db.models.functions import TruncDate
     from django.utils import timezone
 
     from applications.cities import CITIES
     from applications.models import Application, CityProgram, Round, Stratum
     from centers.models import CapacityEntry, Center, CenterCapacity, GpuType
     from grants.models import Grant, Tranche, UsageReport
-    from lottery.models import Draw, DrawEntry
+    from lottery import ranking
+    from lottery.models import RANKING_BLOCK, Draw, DrawEntry, DrawRanking
     from milestones.models import Milestone
 
     rng = random.Random(seed)
@@ -159,7 +162,7 @@ def generate(*, applications: int, grants: int, seed: int = 2026) -> None:
     for round_ in closed:
         ids = list(
             Application.objects.filter(round=round_, status="eligible").values_list(
-                "id", "reference", "stratum"
+                "id", "reference", "stratum", TruncDate("submitted_at")
             )
         )
         rng.shuffle(ids)
@@ -174,26 +177,43 @@ def generate(*, applications: int, grants: int, seed: int = 2026) -> None:
             announced_at=round_.opens_at,
             entrants_digest="0" * 64,
             entrants_count=len(ids),
+            entrant_counts={
+                "strata": dict(Counter(stratum for _a, _r, stratum, _d in ids)),
+                "days": dict(Counter(day.isoformat() for _a, _r, _s, day in ids)),
+            },
             frozen_at=round_.closes_at,
         )
         half = len(ids) // 2
-        entries = []
-        for rank, (app_id, reference, stratum) in enumerate(ids, start=1):
-            winner = rank <= half
-            entries.append(
+        # Stored as the real draw stores them: every result in the ranking blocks, an entry
+        # per winner (lottery.services.draw_execute).
+        tickets = [f"{rank:064x}" for rank in range(1, len(ids) + 1)]
+        for first, last, first_ticket, lines in ranking.blocks_text(
+            [reference for _a, reference, _s, _d in ids],
+            [stratum for _a, _r, stratum, _d in ids],
+            tickets,
+            [str(app_id) for app_id, _r, _s, _d in ids],
+            [None if rank <= half else rank - half for rank in range(1, len(ids) + 1)],
+            RANKING_BLOCK,
+        ):
+            DrawRanking.objects.create(
+                draw=draw, first_rank=first, last_rank=last, first_ticket=first_ticket, lines=lines
+            )
+        DrawEntry.objects.bulk_create(
+            (
                 DrawEntry(
                     draw=draw,
                     application_id=app_id,
                     reference=reference,
                     stratum=stratum,
-                    ticket=f"{rank:064x}",
+                    ticket=tickets[rank - 1],
                     rank=rank,
-                    drawn_outcome="winner" if winner else "waitlist",
-                    waitlist_position=None if winner else rank - half,
-                    outcome="winner" if winner else "waitlist",
+                    drawn_outcome="winner",
+                    outcome="winner",
                 )
-            )
-        DrawEntry.objects.bulk_create(entries, batch_size=2000)
+                for rank, (app_id, reference, stratum, _day) in enumerate(ids[:half], start=1)
+            ),
+            batch_size=2000,
+        )
         Draw.objects.filter(pk=draw.pk).update(
             state=Draw.State.COMPLETED,
             beacon_value="benchmark",
@@ -201,7 +221,7 @@ def generate(*, applications: int, grants: int, seed: int = 2026) -> None:
             winners_drawn=half,
             completed_at=round_.closes_at,
         )
-        winners_by_round[round_.pk] = [app_id for app_id, _r, _s in ids[:half]]
+        winners_by_round[round_.pk] = [app_id for app_id, _r, _s, _d in ids[:half]]
 
     print(f"granting {grants:,} grants …", flush=True)
     pool = [(round_id, app_id) for round_id, ids in winners_by_round.items() for app_id in ids]

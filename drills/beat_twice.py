@@ -216,19 +216,21 @@ def _check(drill: Drill, work: dict, receiver_db: Path) -> None:
     from centers.models import CapacityEntry
     from core.models import AuditEvent
     from grants.models import DeliveryAttempt, WebhookDelivery
-    from lottery.models import Draw, DrawEntry, DrawEvent
+    from lottery import selectors
+    from lottery.models import Draw, DrawEvent
     from milestones.models import EvidenceCheck, Milestone
     from notifications.models import Notification
 
     report = drill.report
     draw = Draw.objects.get(pk=work["draw"].pk)
-    entries = DrawEntry.objects.filter(draw=draw).count()
+    ranks = [row[3] for row in selectors.draw_result_rows(draw=draw)]
+    entries = len(ranks) if ranks == list(range(1, len(ranks) + 1)) else -1
     events = Counter(DrawEvent.objects.filter(draw=draw).values_list("kind", flat=True))
     report.figure("draw events", dict(events))
     report.check(
         "one draw result set",
         draw.state == Draw.State.COMPLETED and entries == work["entrants"],
-        f"{entries} entries",
+        f"{entries} results in rank order",
     )
     report.check("each draw event once", all(count == 1 for count in events.values()))
     for action in ("draw.entrants_frozen", "draw.executed"):

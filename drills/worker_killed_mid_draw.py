@@ -68,8 +68,8 @@ def main() -> int:
 
         from django.db import connection
 
-        from lottery import services
-        from lottery.models import Draw, DrawEntry, DrawEvent
+        from lottery import selectors, services
+        from lottery.models import Draw, DrawEntry, DrawEvent, DrawRanking
 
         worker = drill.start_worker("worker-1", concurrency=2)
         drill.start_beat()
@@ -103,10 +103,14 @@ def main() -> int:
 
         after_kill = Draw.objects.get(pk=draw.pk)
         entries_after_kill = DrawEntry.objects.filter(draw=draw).count()
+        blocks_after_kill = DrawRanking.objects.filter(draw=draw).count()
         report.check(
             "the killed run published nothing",
-            after_kill.state == Draw.State.FROZEN and entries_after_kill == 0,
-            f"state {after_kill.state}, {entries_after_kill} entries",
+            after_kill.state == Draw.State.FROZEN
+            and entries_after_kill == 0
+            and blocks_after_kill == 0,
+            f"state {after_kill.state}, {entries_after_kill} entries, "
+            f"{blocks_after_kill} ranking blocks",
         )
 
         restarted = time.monotonic()
@@ -120,20 +124,22 @@ def main() -> int:
         report.figure("restart to completed", f"{time.monotonic() - restarted:.1f} s")
 
         completed = Draw.objects.get(pk=draw.pk)
-        entries = DrawEntry.objects.filter(draw=completed)
-        total = entries.count()
-        ranks = entries.values("rank").distinct().count()
-        winners = entries.filter(outcome="winner").count()
+        # Every entrant's result is a line of the ranking blocks; each winner also an entry.
+        stored = [row[3] for row in selectors.draw_result_rows(draw=completed)]
+        total, ranks = len(stored), len(set(stored))
+        if stored != list(range(1, total + 1)):
+            ranks = -1  # not exactly ranks 1..n in order
+        winners = DrawEntry.objects.filter(draw=completed, outcome="winner").count()
         published = DrawEvent.objects.filter(
             draw=completed, kind=DrawEvent.Kind.RESULTS_PUBLISHED
         ).count()
         executions = _audit_count("draw.executed", completed)
-        report.figure("entries stored", f"{total:,} (ranks {ranks:,})")
+        report.figure("results stored", f"{total:,} (ranks {ranks:,})")
         report.figure("winners drawn", completed.winners_drawn)
         report.check(
             "exactly one result set",
             total == args.entrants and ranks == args.entrants and published == 1,
-            f"{total} entries, {ranks} ranks, {published} results-published events",
+            f"{total} results, {ranks} ranks, {published} results-published events",
         )
         report.check("one execution in the audit log", executions == 1, executions)
         report.check(
@@ -224,7 +230,8 @@ def _entries_being_written(connection) -> bool:
         cursor.execute(
             """
             SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-            WHERE c.relname = 'lottery_drawentry' AND l.mode = 'RowExclusiveLock'
+            WHERE c.relname IN ('lottery_drawranking', 'lottery_drawentry')
+              AND l.mode = 'RowExclusiveLock'
               AND l.pid <> pg_backend_pid() AND l.granted
             LIMIT 1
             """

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from lottery import services
+from lottery import selectors, services
 from lottery.beacon import BeaconError
 from lottery.draw import DrawInputError
 from lottery.models import Draw, DrawEntry, DrawEvent
@@ -255,6 +255,80 @@ class DrawEntryAdmin(ReadOnlyAdmin):
     list_select_related = ["draw"]
     show_full_result_count = False
     actions = ["disqualify_action"]
+
+    def changelist_view(self, request, extra_context=None):
+        # Only winners and changed results are kept as entries; a waitlisted entrant searched
+        # by reference is found in the published ranking and offered for disqualification.
+        query = request.GET.get("q", "").strip()
+        if query and not DrawEntry.objects.filter(reference=query.upper()).exists():
+            found = selectors.entry_of_reference(reference=query)
+            if found is not None:
+                url = reverse(
+                    "admin:lottery_drawentry_disqualify_waitlisted",
+                    kwargs={"draw_id": found.draw.draw_id, "reference": found.reference},
+                )
+                self.message_user(
+                    request,
+                    format_html(
+                        '{} <a href="{}">{}</a>',
+                        _("%(ref)s is on the waitlist of %(draw)s at position %(position)s.")
+                        % {
+                            "ref": found.reference,
+                            "draw": found.draw.draw_id,
+                            "position": found.waitlist_position,
+                        },
+                        url,
+                        _("Disqualify"),
+                    ),
+                    messages.INFO,
+                )
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "waitlisted/<slug:draw_id>/<str:reference>/disqualify/",
+                self.admin_site.admin_view(self.disqualify_waitlisted_view),
+                name="lottery_drawentry_disqualify_waitlisted",
+            ),
+            *super().get_urls(),
+        ]
+
+    def disqualify_waitlisted_view(self, request, draw_id: str, reference: str):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        draw = get_object_or_404(Draw, draw_id=draw_id)
+        entry = selectors.entry_find(draw=draw, reference=reference) if draw.is_completed else None
+        if entry is None:
+            raise Http404
+        form = DisqualifyForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.entry_withdraw(
+                    entry=entry,
+                    reason="disqualified",
+                    actor=request.user,
+                    note=form.cleaned_data["note"],
+                )
+            except services.DrawError as error:
+                self.message_user(request, f"{reference}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, f"{reference}: " + _("disqualified"), messages.INFO)
+            return HttpResponseRedirect(
+                reverse("admin:lottery_drawentry_changelist") + f"?q={entry.reference}"
+            )
+        return TemplateResponse(
+            request,
+            "lottery/admin/disqualify.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("Disqualify draw entries"),
+                "queryset": [entry],
+                "form": form,
+                "single": True,
+            },
+        )
 
     @admin.action(description=_("Disqualify (asks for a reason; the seat goes to the waitlist)"))
     def disqualify_action(self, request, queryset: QuerySet[DrawEntry]):

@@ -5,8 +5,12 @@ Check constraints can only look at the new row; these triggers compare it with t
   and its state never goes back;
 - the entrants list and digest never change once published (state past "announced");
 - a beacon value, once set, is never replaced;
-- an entry's drawn ticket, rank, drawn outcome and waitlist position never change;
-- no entry is added to a completed draw;
+- the published ranking (lottery.models.DrawRanking) is written once, by the draw, and never
+  changed;
+- an entry's drawn ticket, rank, drawn outcome and waitlist position never change, and every
+  entry is exactly its line of the ranking;
+- no winner is added to a completed draw (only a waitlisted entrant whose result changes);
+- an application entered in a draw is never deleted;
 - draw events are append-only.
 On PostgreSQL deletes are refused too (SQLite's test flush deletes rows, so there only the
 PROTECT foreign keys guard deletion).
@@ -26,6 +30,7 @@ DRAW_PUBLISHED = [
     "entrants_digest",
     "entrants_lines",
     "entrant_application_ids",
+    "entrant_counts",
     "entrants_count",
     "excluded_count",
     "frozen_at",
@@ -41,6 +46,7 @@ ENTRANTS_PUBLISHED = [
     "entrants_digest",
     "entrants_lines",
     "entrant_application_ids",
+    "entrant_counts",
     "entrants_count",
     "excluded_count",
     "frozen_at",
@@ -57,11 +63,17 @@ ENTRY_DRAWN = [
 ]
 
 
+def _present(columns: list[str], draw_columns: set[str]) -> list[str]:
+    """The guarded columns the draw table has now: an early migration (0002) installs the
+    guards before later columns exist; the install after every migrate covers them all."""
+    return [c for c in columns if c in draw_columns]
+
+
 def _changed(columns, op):
     return " OR ".join(f"NEW.{c}{op}OLD.{c}" for c in columns)
 
 
-def _postgres(column_cast=lambda c: c):
+def _postgres(draw_columns: set[str], column_cast=lambda c: c):
     changed = lambda columns: " OR ".join(  # noqa: E731
         f"NEW.{column_cast(c)} IS DISTINCT FROM OLD.{column_cast(c)}" for c in columns
     )
@@ -75,10 +87,10 @@ def _postgres(column_cast=lambda c: c):
             END IF;
             RETURN OLD;
           END IF;
-          IF OLD.state = 'completed' AND ({changed(DRAW_PUBLISHED)}) THEN
+          IF OLD.state = 'completed' AND ({changed(_present(DRAW_PUBLISHED, draw_columns))}) THEN
             RAISE EXCEPTION 'suanli: a completed draw cannot be changed or re-run' USING ERRCODE = 'integrity_constraint_violation';
           END IF;
-          IF OLD.state <> 'announced' AND ({changed(ENTRANTS_PUBLISHED)}) THEN
+          IF OLD.state <> 'announced' AND ({changed(_present(ENTRANTS_PUBLISHED, draw_columns))}) THEN
             RAISE EXCEPTION 'suanli: published entrants cannot be changed' USING ERRCODE = 'integrity_constraint_violation';
           END IF;
           IF OLD.state <> 'announced' AND NEW.state = 'announced' THEN
@@ -124,9 +136,20 @@ def _postgres(column_cast=lambda c: c):
             RAISE EXCEPTION 'suanli: a draw entry must belong to an existing draw'
               USING ERRCODE = 'foreign_key_violation';
           END IF;
-          IF EXISTS (SELECT 1 FROM lottery_draw d
-                     WHERE d.state = 'completed' AND d.id = ANY (draws)) THEN
-            RAISE EXCEPTION 'suanli: no entry can be added to a completed draw' USING ERRCODE = 'integrity_constraint_violation';
+          -- After the draw only a waitlisted entrant's result can be kept as an entry (when
+          -- it changes): the winners were all written with the results.
+          IF EXISTS (SELECT 1 FROM inserted i JOIN lottery_draw d ON d.id = i.draw_id
+                     WHERE d.state = 'completed' AND i.drawn_outcome <> 'waitlist') THEN
+            RAISE EXCEPTION 'suanli: no winner can be added to a completed draw' USING ERRCODE = 'integrity_constraint_violation';
+          END IF;
+          -- Every entry is exactly its line of the published ranking.
+          IF EXISTS (SELECT 1 FROM inserted i WHERE NOT EXISTS (
+                       SELECT 1 FROM lottery_drawranking k
+                       WHERE k.draw_id = i.draw_id AND i.rank BETWEEN k.first_rank AND k.last_rank
+                         AND strpos(k.lines, E'\n' || i.reference || E'\t' || i.rank || E'\t'
+                                    || i.stratum || E'\t' || i.ticket || E'\t' || i.application_id
+                                    || E'\t' || coalesce(i.waitlist_position::text, '') || E'\n') > 0)) THEN
+            RAISE EXCEPTION 'suanli: a draw entry must be its line of the published ranking' USING ERRCODE = 'integrity_constraint_violation';
           END IF;
           IF EXISTS (SELECT 1 FROM inserted i
                      LEFT JOIN applications_application a ON a.id = i.application_id
@@ -146,6 +169,31 @@ def _postgres(column_cast=lambda c: c):
         "REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT "
         "EXECUTE FUNCTION lottery_entry_insert_guard();",
         """
+        CREATE OR REPLACE FUNCTION lottery_ranking_guard() RETURNS trigger AS $$
+        BEGIN
+          RAISE EXCEPTION 'suanli: a published ranking cannot be changed' USING ERRCODE = 'integrity_constraint_violation';
+        END $$ LANGUAGE plpgsql;
+        """,
+        "DROP TRIGGER IF EXISTS lottery_ranking_guard ON lottery_drawranking;",
+        "CREATE TRIGGER lottery_ranking_guard BEFORE UPDATE OR DELETE ON lottery_drawranking "
+        "FOR EACH ROW EXECUTE FUNCTION lottery_ranking_guard();",
+        """
+        CREATE OR REPLACE FUNCTION lottery_ranking_insert_guard() RETURNS trigger AS $$
+        BEGIN
+          -- Written once, by the draw, between the freeze and completion.
+          IF EXISTS (SELECT 1 FROM inserted i LEFT JOIN lottery_draw d ON d.id = i.draw_id
+                     WHERE d.id IS NULL OR d.state <> 'frozen') THEN
+            RAISE EXCEPTION 'suanli: a ranking is written only by the draw of frozen entrants'
+              USING ERRCODE = 'integrity_constraint_violation';
+          END IF;
+          RETURN NULL;
+        END $$ LANGUAGE plpgsql;
+        """,
+        "DROP TRIGGER IF EXISTS lottery_ranking_insert_guard ON lottery_drawranking;",
+        "CREATE TRIGGER lottery_ranking_insert_guard AFTER INSERT ON lottery_drawranking "
+        "REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT "
+        "EXECUTE FUNCTION lottery_ranking_insert_guard();",
+        """
         CREATE OR REPLACE FUNCTION lottery_event_guard() RETURNS trigger AS $$
         BEGIN
           RAISE EXCEPTION 'suanli: draw events are append-only' USING ERRCODE = 'integrity_constraint_violation';
@@ -155,8 +203,11 @@ def _postgres(column_cast=lambda c: c):
         """
         CREATE OR REPLACE FUNCTION lottery_application_delete_guard() RETURNS trigger AS $$
         BEGIN
-          IF EXISTS (SELECT 1 FROM lottery_drawentry e WHERE e.application_id = OLD.id) THEN
-            RAISE EXCEPTION 'suanli: an application with a draw entry cannot be deleted'
+          IF EXISTS (SELECT 1 FROM lottery_drawentry e WHERE e.application_id = OLD.id)
+             OR EXISTS (SELECT 1 FROM lottery_draw d
+                        WHERE d.round_id = OLD.round_id AND d.state <> 'announced'
+                          AND strpos(E'\n' || d.entrants_lines, E'\n' || OLD.reference || E'\t') > 0) THEN
+            RAISE EXCEPTION 'suanli: an application entered in a draw cannot be deleted'
               USING ERRCODE = 'foreign_key_violation';
           END IF;
           RETURN OLD;
@@ -171,16 +222,16 @@ def _postgres(column_cast=lambda c: c):
     ]
 
 
-def _sqlite():
+def _sqlite(draw_columns: set[str]):
     def changed(columns):
         return " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in columns)
 
     return [
         "CREATE TRIGGER IF NOT EXISTS lottery_draw_completed_guard BEFORE UPDATE ON lottery_draw "
-        f"WHEN OLD.state = 'completed' AND ({changed(DRAW_PUBLISHED)}) "
+        f"WHEN OLD.state = 'completed' AND ({changed(_present(DRAW_PUBLISHED, draw_columns))}) "
         "BEGIN SELECT RAISE(ABORT, 'suanli: a completed draw cannot be changed or re-run'); END;",
         "CREATE TRIGGER IF NOT EXISTS lottery_draw_entrants_guard BEFORE UPDATE ON lottery_draw "
-        f"WHEN OLD.state <> 'announced' AND ({changed(ENTRANTS_PUBLISHED)} "
+        f"WHEN OLD.state <> 'announced' AND ({changed(_present(ENTRANTS_PUBLISHED, draw_columns))} "
         "OR NEW.state = 'announced') "
         "BEGIN SELECT RAISE(ABORT, 'suanli: published entrants cannot be changed'); END;",
         "CREATE TRIGGER IF NOT EXISTS lottery_draw_beacon_guard BEFORE UPDATE ON lottery_draw "
@@ -193,7 +244,23 @@ def _sqlite():
         "BEGIN SELECT RAISE(ABORT, 'suanli: a drawn ticket, rank or outcome cannot be changed'); END;",
         "CREATE TRIGGER IF NOT EXISTS lottery_entry_insert_guard BEFORE INSERT ON lottery_drawentry "
         "WHEN (SELECT state FROM lottery_draw WHERE id = NEW.draw_id) = 'completed' "
-        "BEGIN SELECT RAISE(ABORT, 'suanli: no entry can be added to a completed draw'); END;",
+        "AND NEW.drawn_outcome <> 'waitlist' "
+        "BEGIN SELECT RAISE(ABORT, 'suanli: no winner can be added to a completed draw'); END;",
+        "CREATE TRIGGER IF NOT EXISTS lottery_entry_ranking_guard BEFORE INSERT ON lottery_drawentry "
+        "WHEN NOT EXISTS (SELECT 1 FROM lottery_drawranking k WHERE k.draw_id = NEW.draw_id "
+        "AND NEW.rank BETWEEN k.first_rank AND k.last_rank AND instr(k.lines, char(10) "
+        "|| NEW.reference || char(9) || NEW.rank || char(9) || NEW.stratum || char(9) "
+        "|| NEW.ticket || char(9) || NEW.application_id || char(9) "
+        "|| coalesce(NEW.waitlist_position, '') || char(10)) > 0) "
+        "BEGIN SELECT RAISE(ABORT, 'suanli: a draw entry must be its line of the published "
+        "ranking'); END;",
+        "CREATE TRIGGER IF NOT EXISTS lottery_ranking_guard BEFORE UPDATE ON lottery_drawranking "
+        "BEGIN SELECT RAISE(ABORT, 'suanli: a published ranking cannot be changed'); END;",
+        "CREATE TRIGGER IF NOT EXISTS lottery_ranking_insert_guard BEFORE INSERT "
+        "ON lottery_drawranking WHEN (SELECT state FROM lottery_draw WHERE id = NEW.draw_id) "
+        "IS NOT 'frozen' "
+        "BEGIN SELECT RAISE(ABORT, 'suanli: a ranking is written only by the draw of frozen "
+        "entrants'); END;",
         "CREATE TRIGGER IF NOT EXISTS lottery_entry_parent_guard BEFORE INSERT ON lottery_drawentry "
         "WHEN NOT EXISTS (SELECT 1 FROM applications_application "
         "WHERE id = NEW.application_id AND reference = NEW.reference) "
@@ -206,14 +273,22 @@ def _sqlite():
 
 
 def install(connection) -> None:
-    if connection.vendor == "postgresql":
-        statements = _postgres()
-    elif connection.vendor == "sqlite":
-        statements = _sqlite()
-    else:
+    if connection.vendor not in ("postgresql", "sqlite"):
         return
     with connection.cursor() as cursor:
+        draw_columns = {
+            column.name
+            for column in connection.introspection.get_table_description(cursor, "lottery_draw")
+        }
+    statements = (_postgres if connection.vendor == "postgresql" else _sqlite)(draw_columns)
+    # An early migration (0002) installs the guards before the ranking table exists: leave out
+    # what needs that table then; the install after every migrate puts it in.
+    ranking_missing = "lottery_drawranking" not in connection.introspection.table_names()
+    needs_ranking = "ON lottery_drawranking" if connection.vendor == "postgresql" else "drawranking"
+    with connection.cursor() as cursor:
         for statement in statements:
+            if ranking_missing and needs_ranking in statement:
+                continue
             cursor.execute(statement)
 
 
@@ -225,6 +300,8 @@ def uninstall(connection) -> None:
                 ("lottery_drawentry", "lottery_entry_guard"),
                 ("lottery_drawentry", "lottery_entry_insert_guard"),
                 ("lottery_drawevent", "lottery_event_guard"),
+                ("lottery_drawranking", "lottery_ranking_guard"),
+                ("lottery_drawranking", "lottery_ranking_insert_guard"),
                 ("applications_application", "lottery_application_delete_guard"),
             ]:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table};")
@@ -236,6 +313,9 @@ def uninstall(connection) -> None:
                 "lottery_entry_guard",
                 "lottery_entry_insert_guard",
                 "lottery_entry_parent_guard",
+                "lottery_entry_ranking_guard",
+                "lottery_ranking_guard",
+                "lottery_ranking_insert_guard",
                 "lottery_event_guard",
             ]:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {trigger};")

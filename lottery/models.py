@@ -56,6 +56,9 @@ class Draw(models.Model):
     entrant_application_ids = models.TextField(
         _("entrant application ids"), blank=True, editable=False
     )
+    # Entrants per stratum and per day of submission, counted at the freeze: the fairness
+    # test on the transparency page compares the winners' shares with these.
+    entrant_counts = models.JSONField(_("entrant counts"), default=dict, blank=True, editable=False)
     excluded_count = models.PositiveIntegerField(
         _("excluded count"),
         default=0,
@@ -127,10 +130,67 @@ class Draw(models.Model):
         return bool(self.beacon_value)
 
 
+class DrawRanking(models.Model):
+    """The draw's result for every entrant, as published: one row per block of consecutive
+    ranks (``RANKING_BLOCK`` entrants), never changed once written.
+
+    A million entrants are two thousand rows instead of a million: storing a row and three
+    index entries per entrant cost four times the draw itself (issue 3's benchmark), and
+    nothing reads an entrant's result except by rank (results pages, the record, e-mails,
+    promotions) or by reference (find my reference, the status page). Rank order is ticket
+    order, so a reference's block is found from its ticket (``SHA-256(seed:ref)``) on the
+    (draw, first_ticket) index, then its line in the block's text.
+
+    ``lines`` holds one line per entrant in rank order, each preceded by a newline and the
+    last followed by one, so ``"\n" + ref + "\t"`` finds a line and a whole line is delimited:
+    ``ref TAB rank TAB stratum TAB ticket TAB application id TAB waitlist position`` (empty for
+    a winner). Entrants whose result changes later (withdrawals, promotions) and every winner
+    also have a ``DrawEntry`` that the database checks against their line here."""
+
+    draw = models.ForeignKey(
+        Draw,
+        verbose_name=_("draw"),
+        on_delete=models.PROTECT,
+        related_name="ranking",
+        db_index=False,  # unique (draw, first_rank) serves every lookup by draw
+    )
+    first_rank = models.PositiveIntegerField(_("first rank"))
+    last_rank = models.PositiveIntegerField(_("last rank"))
+    first_ticket = models.CharField(_("first ticket"), max_length=64)
+    lines = models.TextField(_("lines"))
+
+    class Meta:
+        verbose_name = _("draw ranking block")
+        verbose_name_plural = _("draw ranking blocks")
+        ordering = ["draw", "first_rank"]
+        constraints = [
+            # One result set per draw: a second run cannot write another block from rank 1.
+            models.UniqueConstraint(fields=["draw", "first_rank"], name="draw_ranking_block_once"),
+            models.CheckConstraint(
+                condition=Q(first_rank__gte=1) & Q(last_rank__gte=F("first_rank")),
+                name="draw_ranking_ranks_ordered",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["draw", "first_ticket"], name="draw_ranking_by_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.draw_id} #{self.first_rank}-{self.last_rank}"
+
+
+# Entrants per ranking block: a results page (100 ranks) reads one or two blocks, and "find my
+# reference" reads one line of one block; two thousand blocks for a million entrants.
+RANKING_BLOCK = 500
+
+
 class DrawEntry(models.Model):
-    """One entrant's result. ``outcome`` is the current one (a withdrawn winner becomes
-    "withdrawn", a promoted one "winner"); ``drawn_outcome`` and ``waitlist_position`` are
-    what the draw published and never change."""
+    """One entrant's result as it stands now, kept for every winner the draw chose and for
+    every entrant whose result changed since (a waitlisted entrant promoted or withdrawn);
+    everyone else's result is their line in ``DrawRanking``. ``outcome`` is the current one
+    (a withdrawn winner becomes "withdrawn", a promoted one "winner"); ``drawn_outcome`` and
+    ``waitlist_position`` are what the draw published and never change (the database checks
+    every row against its ranking line)."""
 
     class Outcome(models.TextChoices):
         WINNER = "winner", _("Winner")
@@ -140,8 +200,8 @@ class DrawEntry(models.Model):
         WITHDRAWN = "withdrawn", pgettext_lazy("draw entry", "Withdrawn")
 
     # Referential integrity is enforced by set-based triggers (lottery.db_guards) instead of
-    # per-row foreign-key checks: a million-row result set is checked with one join at insert
-    # instead of a million locking look-ups, and rows can neither be re-pointed nor orphaned.
+    # per-row foreign-key checks: the winners are checked with one join at insert, and rows
+    # can neither be re-pointed nor orphaned.
     draw = models.ForeignKey(
         Draw,
         verbose_name=_("draw"),

@@ -1,6 +1,11 @@
-"""Reads of draws for pages, the API, grants and the record. Every results query is indexed
-(unique (draw, rank), unique (draw, reference), (draw, outcome, rank)), so pages and
-"find my reference" cost the same on a million-entrant draw as on ten."""
+"""Reads of draws for pages, the API, grants and the record. Every results query is indexed:
+by rank on the ranking blocks' unique (draw, first_rank), by reference through the ticket on
+(draw, first_ticket), so pages and "find my reference" cost the same on a million-entrant draw
+as on ten.
+
+An entrant's result is their line in the published ranking (lottery.models.DrawRanking), or
+their ``DrawEntry`` where one is kept (every winner, and whoever's result changed since): the
+functions here return ``DrawEntry`` objects either way, unsaved (no pk) for a line."""
 
 from __future__ import annotations
 
@@ -13,7 +18,8 @@ from django.db.models import F, QuerySet, TextField, Value
 from django.db.models.functions import Concat, StrIndex, Substr
 
 from lottery import draw as pure
-from lottery.models import Draw, DrawEntry, DrawEvent
+from lottery import ranking
+from lottery.models import Draw, DrawEntry, DrawEvent, DrawRanking
 from lottery.record import iso_utc
 
 # Big text columns that pages never need.
@@ -53,38 +59,112 @@ class ResultsPage:
         return self.number < self.pages
 
 
+def entry_from_line(draw: Draw, line: ranking.RankedLine) -> DrawEntry:
+    """The entry a ranking line stands for, as the draw published it (not saved)."""
+    return DrawEntry(
+        draw=draw,
+        application_id=line.application_id,
+        reference=line.reference,
+        stratum=line.stratum,
+        ticket=line.ticket,
+        rank=line.rank,
+        drawn_outcome=line.drawn_outcome,
+        waitlist_position=line.waitlist_position,
+        outcome=line.drawn_outcome,
+    )
+
+
+def ranked_lines(*, draw: Draw, first: int, last: int) -> list[ranking.RankedLine]:
+    """The ranking lines of ranks first..last, from the one or two blocks that hold them."""
+    blocks = (
+        DrawRanking.objects.filter(
+            draw=draw, first_rank__lte=last, first_rank__gt=first - RANKING_BLOCK_MAX
+        )
+        .filter(last_rank__gte=first)
+        .order_by("first_rank")
+        .values_list("lines", flat=True)
+    )
+    return [
+        line
+        for lines in blocks
+        for line in ranking.lines_parse(lines)
+        if first <= line.rank <= last
+    ]
+
+
+# Blocks are never longer than this (models.RANKING_BLOCK now; a bound so the rank range
+# lookup stays on the unique (draw, first_rank) index instead of scanning from rank 1).
+RANKING_BLOCK_MAX = 10_000
+
+
+def ranked_entries(*, draw: Draw, first: int, last: int) -> list[DrawEntry]:
+    """Every entrant of ranks first..last in rank order, as they stand now: the kept entry
+    where there is one (current outcome, promotion, withdrawal), else the published line."""
+    kept = {
+        entry.rank: entry
+        for entry in DrawEntry.objects.filter(draw=draw, rank__gte=first, rank__lte=last)
+    }
+    return [
+        kept.get(line.rank) or entry_from_line(draw, line)
+        for line in ranked_lines(draw=draw, first=first, last=last)
+    ]
+
+
 def draw_results_page(*, draw: Draw, page: int, size: int) -> ResultsPage:
-    """Ranks are exactly 1..n, so page p is a range on the unique (draw, rank) index: no
-    OFFSET scan and no COUNT over a million rows."""
+    """Ranks are exactly 1..n, so page p is a range of ranks: one or two ranking blocks and
+    the kept entries among them, with no OFFSET scan and no COUNT over a million rows."""
     total = draw.entrants_count
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
     first = (page - 1) * size + 1
-    entries = list(
-        DrawEntry.objects.filter(draw=draw, rank__gte=first, rank__lt=first + size)
-        .order_by("rank")
-        .only(
-            "reference",
-            "stratum",
-            "ticket",
-            "rank",
-            "drawn_outcome",
-            "waitlist_position",
-            "outcome",
-            "promoted_at",
-            "withdrawal_reason",
-        )
-    )
+    entries = ranked_entries(draw=draw, first=first, last=first + size - 1)
     return ResultsPage(entries=entries, number=page, pages=pages, total=total)
 
 
-def entry_find(*, draw: Draw, reference: str) -> DrawEntry | None:
-    """By the application's unique reference index, then the entry's unique application."""
-    return (
-        DrawEntry.objects.filter(draw=draw, application__reference=reference.strip().upper())
-        .select_related(None)
-        .first()
+def ranking_line_find(*, draw: Draw, reference: str) -> ranking.RankedLine | None:
+    """A reference's line in a completed draw's ranking: its ticket says which block."""
+    reference = reference.strip().upper()
+    if not draw.seed or not pure._REF_RE.fullmatch(reference):
+        return None
+    ticket = pure.ticket_for(draw.seed, reference)
+    blocks = (
+        DrawRanking.objects.filter(draw=draw, first_ticket__lte=ticket)
+        .order_by("-first_ticket")
+        .values_list("lines", flat=True)
     )
+    # Equal tickets (a SHA-256 collision, never seen) could straddle two blocks: look at the
+    # block before too when the first does not hold the reference.
+    for lines in blocks[:2]:
+        line = ranking.line_of(lines, reference)
+        if line is not None:
+            return line
+    return None
+
+
+def entry_find(*, draw: Draw, reference: str) -> DrawEntry | None:
+    """A reference's result in a completed draw: the kept entry, else its ranking line."""
+    line = ranking_line_find(draw=draw, reference=reference)
+    if line is None:
+        return None
+    kept = DrawEntry.objects.filter(draw=draw, rank=line.rank).first()
+    return kept or entry_from_line(draw, line)
+
+
+def entry_of_reference(*, reference: str) -> DrawEntry | None:
+    """A reference's result in whichever completed draw it was entered (staff search)."""
+    from applications.models import Application
+
+    application = Application.objects.filter(reference=reference.strip().upper()).first()
+    return entry_of_application(application) if application is not None else None
+
+
+def entry_of_application(application) -> DrawEntry | None:
+    """The status page's draw result: None until the round's draw is completed."""
+    draw = Draw.objects.defer(*HEAVY_FIELDS).filter(round_id=application.round_id).first()
+    if draw is None or draw.state != Draw.State.COMPLETED:
+        return None
+    kept = DrawEntry.objects.filter(application=application).first()
+    return kept or entry_find(draw=draw, reference=application.reference)
 
 
 def entrant_listed(*, draw: Draw, reference: str) -> str | None:
@@ -136,6 +216,12 @@ def _columns(model, alias: str, names) -> list[str]:
     return [f"{alias}.{model._meta.get_field(name).column}" for name in names]
 
 
+# Seeds of completed draws, by draw id, as this process has seen them: a completed draw's seed
+# never changes (lottery.db_guards), and knowing it lets "find my reference" compute the ticket
+# that locates the reference's ranking block within its one query.
+_COMPLETED_SEEDS: dict[str, str] = {}
+
+
 def draw_page_shown(*, draw_id: str, reference: str) -> DrawPageShown | None:
     """Everything the public draw page shows of a draw, its round and its program, how far its
     timeline goes, and the entry of `reference`, in one query of one row: "find my reference"
@@ -143,19 +229,30 @@ def draw_page_shown(*, draw_id: str, reference: str) -> DrawPageShown | None:
 
     The timeline is keyed by its number of events and the last one's id: events are
     append-only, never changed or deleted, and name entries whose references never change
-    (lottery.db_guards), so those two numbers say which events the page lists. Plain SQL
+    (lottery.db_guards), so those two numbers say which events the page lists. The entry is
+    the kept one (current outcome) if any, else the reference's ranking line, found from its
+    ticket once this process knows the draw's seed (a second query the first time). Plain SQL
     because at the deadline the ORM's building of these queries cost more than the rest of the
     page, and PostgreSQL plans this in a third of the time a join of the events takes."""
     from applications.models import Application, CityProgram, Round
 
+    reference = reference.strip().upper()
+    valid_reference = bool(pure._REF_RE.fullmatch(reference))
+    seed = _COMPLETED_SEEDS.get(draw_id)
+    ticket = pure.ticket_for(seed, reference) if seed and valid_reference else None
+    find = "strpos" if connection.vendor == "postgresql" else "instr"
     shown = [f.name for f in Draw._meta.concrete_fields if f.name not in ("id", *HEAVY_FIELDS)]
     events = DrawEvent._meta.db_table
+    blocks = DrawRanking._meta.db_table
     sql = f"""
         SELECT {", ".join(_columns(Draw, "d", ["id", "state", *shown]))},
                {", ".join(_columns(Round, "r", ["title_zh", "title_en"]))},
                {", ".join(_columns(CityProgram, "p", ["name_zh", "name_en"]))},
                (SELECT COUNT(*) FROM {events} ev WHERE ev.draw_id = d.id),
                (SELECT MAX(ev.id) FROM {events} ev WHERE ev.draw_id = d.id),
+               (SELECT substr(k.lines, {find}(k.lines, %s) + 1, 256) FROM {blocks} k
+                WHERE k.draw_id = d.id AND k.first_ticket <= %s
+                ORDER BY k.first_ticket DESC LIMIT 1),
                {", ".join(_columns(DrawEntry, "e", ENTRY_ANSWER_FIELDS))}
         FROM {Draw._meta.db_table} d
         JOIN {Round._meta.db_table} r ON r.id = d.round_id
@@ -166,18 +263,33 @@ def draw_page_shown(*, draw_id: str, reference: str) -> DrawPageShown | None:
         WHERE d.draw_id = %s
     """  # noqa: S608 - table and column names come from the models; values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [reference.strip().upper(), draw_id])
+        cursor.execute(sql, [f"\n{reference}\t", ticket, reference, draw_id])
         row = cursor.fetchone()
     if row is None:
         return None
     width = len(ENTRY_ANSWER_FIELDS)
-    entry = row[-width:]
-    return DrawPageShown(
-        pk=row[0],
-        state=row[1],
-        rows=[row[:-width]],
-        entry=dict(zip(ENTRY_ANSWER_FIELDS, entry, strict=True)) if entry[0] is not None else None,
-    )
+    state, entry, snippet = row[1], row[-width:], row[-width - 1]
+    found = dict(zip(ENTRY_ANSWER_FIELDS, entry, strict=True)) if entry[0] is not None else None
+    if found is None and state == Draw.State.COMPLETED and valid_reference:
+        line = None
+        draw_seed = row[2 + shown.index("seed")]
+        if seed != draw_seed:  # first sight of this draw completed: learn its seed, look again
+            _COMPLETED_SEEDS[draw_id] = draw_seed
+            draw = Draw(pk=row[0], draw_id=draw_id, seed=draw_seed)
+            line = ranking_line_find(draw=draw, reference=reference)
+        elif snippet is not None and snippet.startswith(f"{reference}\t"):
+            line = ranking.line_parse(snippet.split("\n", 1)[0])
+        if line is not None:
+            found = {
+                "reference": line.reference,
+                "rank": line.rank,
+                "outcome": line.drawn_outcome,
+                "promoted_at": None,
+                "stratum": line.stratum,
+                "ticket": line.ticket,
+                "waitlist_position": line.waitlist_position,
+            }
+    return DrawPageShown(pk=row[0], state=state, rows=[row[: -width - 1]], entry=found)
 
 
 def draw_events(*, draw: Draw) -> QuerySet[DrawEvent]:
@@ -209,22 +321,20 @@ def draw_withdrawals_and_promotions(*, draw: Draw) -> tuple[list[dict], list[dic
     return withdrawals, promotions
 
 
-def draw_result_rows(*, draw: Draw, chunk: int = 50_000) -> Iterator[tuple]:
-    """(ref, stratum, ticket, rank, drawn_outcome, waitlist_position) in rank order, read
-    in keyset chunks so a million rows never sit in memory at once."""
-    last = 0
-    while True:
-        rows = list(
-            DrawEntry.objects.filter(draw=draw, rank__gt=last, rank__lte=last + chunk)
-            .order_by("rank")
-            .values_list(
-                "reference", "stratum", "ticket", "rank", "drawn_outcome", "waitlist_position"
-            )
-        )
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1][3]
+def draw_result_rows(*, draw: Draw) -> Iterator[tuple]:
+    """(ref, stratum, ticket, rank, drawn_outcome, waitlist_position) in rank order, a few
+    ranking blocks at a time so a million lines never sit in memory at once."""
+    blocks = (
+        DrawRanking.objects.filter(draw=draw).order_by("first_rank").values_list("lines", flat=True)
+    )
+    winner, waitlist = pure.OUTCOME_WINNER, pure.OUTCOME_WAITLIST
+    for lines in blocks.iterator(chunk_size=20):
+        for line in lines.strip("\n").split("\n"):
+            ref, rank, stratum, ticket, _application_id, position = line.split("\t")
+            if position:
+                yield ref, stratum, ticket, int(rank), waitlist, int(position)
+            else:
+                yield ref, stratum, ticket, int(rank), winner, None
 
 
 def draw_needs_review_count(*, draw: Draw) -> int:

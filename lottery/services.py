@@ -8,9 +8,11 @@ Celery tasks all call these.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import operator
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,16 +20,17 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import Count
-from django.db.models.functions import Collate
+from django.db.models.functions import Collate, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Application, Round
 from core.services import audit_record
 from lottery import beacon as beacon_client
+from lottery import cross_check, ranking, selectors
 from lottery import draw as pure
 from lottery import verify_draw as independent
-from lottery.models import Draw, DrawEntry, DrawEvent
+from lottery.models import RANKING_BLOCK, Draw, DrawEntry, DrawEvent, DrawRanking
 from notifications.services import notification_send
 
 logger = logging.getLogger(__name__)
@@ -275,7 +278,7 @@ def draw_freeze(*, draw: Draw, now: datetime | None = None) -> bool:
         pending = draw_needs_review_count(draw=locked)
         if pending and (round.review_deadline is None or now < round.review_deadline):
             return False
-        refs, strata, ids = _eligible_entrants(round)
+        refs, strata, ids, days = _eligible_entrants(round)
         pure.validate_entrants(refs, strata)
         sorted_refs, strata = pure.sort_entrants(refs, strata)
         if sorted_refs is not refs:  # the database's order was not byte order: follow refs
@@ -287,6 +290,8 @@ def draw_freeze(*, draw: Draw, now: datetime | None = None) -> bool:
             "\n".join(map("\t".join, zip(refs, strata, strict=True))) + "\n" if refs else ""
         )
         locked.entrant_application_ids = ",".join(ids)
+        # Entrants per stratum and per day of submission (local date), for the fairness test.
+        locked.entrant_counts = {"strata": dict(Counter(strata)), "days": dict(Counter(days))}
         locked.entrants_digest = digest
         locked.entrants_count = len(refs)
         locked.excluded_count = pending
@@ -321,23 +326,32 @@ def draw_freeze(*, draw: Draw, now: datetime | None = None) -> bool:
     return True
 
 
-def _eligible_entrants(round: Round) -> tuple[list[str], list[str], list[str]]:
-    """References, strata and application ids (as text) of the round's eligible
-    applications, in byte order of reference where the database can sort that way.
+def _eligible_entrants(round: Round) -> tuple[list[str], list[str], list[str], list[str]]:
+    """References, strata, application ids (as text) and local days of submission (ISO) of
+    the round's eligible applications, in byte order of reference where the database can sort
+    that way; one read, so the counts per day are of exactly these entrants.
 
     On PostgreSQL the database joins each column into one text value: a million entrants
-    arrive as two strings to split instead of a million row tuples built and unpacked."""
+    arrive as three strings to split instead of a million row tuples built and unpacked."""
     eligible = Application.objects.filter(round=round, status=Application.Status.ELIGIBLE)
+    columns = eligible.annotate(day=TruncDate("submitted_at")).values_list(
+        "reference", "stratum", "id", "day"
+    )
     if connection.vendor != "postgresql":
-        rows = list(eligible.order_by("reference").values_list("reference", "stratum", "id"))
-        return [r[0] for r in rows], [r[1] for r in rows], [str(r[2]) for r in rows]
-    in_byte_order = eligible.order_by(Collate("reference", "C"))
-    sql, params = in_byte_order.values_list("reference", "stratum", "id").query.sql_with_params()
-    # One sort feeds both aggregates in the same pass, so line i and id i are the same
+        rows = list(columns.order_by("reference"))
+        return (
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [str(r[2]) for r in rows],
+            [r[3].isoformat() for r in rows],
+        )
+    sql, params = columns.order_by(Collate("reference", "C")).query.sql_with_params()
+    # One sort feeds the aggregates in the same pass, so line i, id i and day i are the same
     # application; the byte order itself is checked again in Python (sort_entrants).
     joined = (
         "SELECT string_agg(e.reference || E'\\t' || e.stratum, E'\\n'), "  # noqa: S608 - Django's SQL
-        f"string_agg(e.id::text, ',') FROM ({sql}) AS e"
+        "string_agg(e.id::text, ','), string_agg(to_char(e.day, 'YYYY-MM-DD'), ',') "
+        f"FROM ({sql}) AS e"
     )
     with connection.cursor() as cursor:
         # For this transaction only: sort a million references in memory rather than in
@@ -345,13 +359,13 @@ def _eligible_entrants(round: Round) -> tuple[list[str], list[str], list[str]]:
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(joined, params)
-        lines, ids = cursor.fetchone()
+        lines, ids, days = cursor.fetchone()
     if not lines:
-        return [], [], []
+        return [], [], [], []
     # A tab or newline inside a value would shift the columns; it would also fail the
     # reference and stratum validation that follows, so nothing odd gets through.
     fields = lines.replace("\n", "\t").split("\t")
-    return fields[0::2], fields[1::2], ids.split(",")
+    return fields[0::2], fields[1::2], ids.split(","), days.split(",")
 
 
 def _enqueue_entrants_notify(draw_pk: int) -> None:
@@ -573,87 +587,103 @@ def _cross_check(
         )
 
 
-# Column order of the COPY rows: the draw id goes last so it can close each row's tail.
-COPY_COLUMNS = (
-    "application_id, reference, stratum, ticket, rank, drawn_outcome, waitlist_position, "
-    "outcome, withdrawal_reason, draw_id"
-)
+# A million entrants take the recomputation under a minute; far beyond that, it has hung.
+CROSS_CHECK_TIMEOUT_SECONDS = 1800
 
 
-def _copy_text(
-    draw_pk: int, result: pure.DrawResult, ranked_ids: list[str], start: int, stop: int
-) -> str:
-    """COPY text rows for ranks start+1..stop. Everything after the ticket is one string
-    per row, so each row is a single join of five values (no per-row formatting of ten)."""
-    stop = min(stop, len(result))
-    winner = f"\twinner\t\\N\twinner\t\t{draw_pk}\n"
-    tails = [
-        f"{rank}{winner}"
-        if position is None
-        else f"{rank}\twaitlist\t{position}\twaitlist\t\t{draw_pk}\n"
-        for rank, position in zip(
-            range(start + 1, stop + 1), result.waitlist_positions[start:stop], strict=True
+def _cross_check_against(
+    recomputation: cross_check.Recomputation, ranking_sha256: str, **compared: Any
+) -> None:
+    """Raise unless the independent recomputation made exactly the ranking text stored.
+    On a difference (or if its process failed) compare in this process, column by column,
+    to name what differs."""
+    answer = recomputation.result()
+    draw, result = compared["draw"], compared["result"]
+    if answer is None:
+        logger.warning(
+            "draw %s: the recomputation process failed, checking here: %s",
+            draw.draw_id,
+            recomputation.error(),
         )
-    ]
-    rows = map(
-        "\t".join,
-        zip(
-            ranked_ids[start:stop],
-            result.refs[start:stop],
-            result.strata[start:stop],
-            result.tickets[start:stop],
-            tails,
-            strict=True,
-        ),
+        _cross_check(**compared)
+        return
+    if answer == {
+        "entrants_digest": draw.entrants_digest,
+        "seed": result.seed,
+        "ranking_sha256": ranking_sha256,
+        "winners": sum(result.winner_flags),
+    }:
+        return
+    _cross_check(**compared)  # raises, naming what differs, when the columns differ
+    raise FairnessCheckError(
+        "The stored ranking text differs from the independent recomputation "
+        "(application ids or layout)."
     )
-    return "".join(rows)
 
 
-def _insert_entries(
+def _insert_results(
     draw: Draw,
     result: pure.DrawResult,
     ranked_ids: list[str],
-    while_inserting=lambda: None,
+    while_inserting: Callable[[str], None],
 ) -> None:
-    """Store every entrant's result (``ranked_ids``: application ids in rank order). On
-    PostgreSQL the rows stream through COPY from a writer thread, so the database indexes
-    them while ``while_inserting`` (the independent cross-check) runs here; the transaction
-    commits only after both."""
+    """Store every entrant's result as the ranking blocks, and an entry for each winner
+    (``ranked_ids``: application ids in rank order). ``while_inserting`` gets the SHA-256 of
+    the blocks' text and must raise if it is not what the independent recomputation made. On
+    PostgreSQL the blocks stream through COPY from a writer thread, so the database stores
+    them while ``while_inserting`` waits; the transaction commits only after both."""
+    blocks = list(
+        ranking.blocks_text(
+            result.refs,
+            result.strata,
+            result.tickets,
+            ranked_ids,
+            result.waitlist_positions,
+            RANKING_BLOCK,
+        )
+    )
+    hasher = hashlib.sha256()
+    for _first, _last, _ticket, lines in blocks:
+        hasher.update(lines.encode())
     if connection.vendor == "postgresql":
         from psycopg.copy import QueuedLibpqWriter
 
-        chunk = 50_000
         with connection.cursor() as cursor:
-            # The insert check reads the new rows back from a transition table, which spills
-            # to a temporary file beyond work_mem: for this transaction only (once per draw),
-            # let a million rows (~200 MB) stay in memory instead.
-            cursor.execute("SET LOCAL work_mem = '512MB'")
-            raw = cursor.cursor  # the psycopg cursor: COPY is the fast path for a million rows
+            raw = cursor.cursor  # the psycopg cursor: COPY is the fast path for the blocks
             with raw.copy(
-                f"COPY lottery_drawentry ({COPY_COLUMNS}) FROM STDIN",
+                "COPY lottery_drawranking (draw_id, first_rank, last_rank, first_ticket, lines) "
+                "FROM STDIN",
                 writer=QueuedLibpqWriter(raw),
             ) as copy:
-                for start in range(0, len(result), chunk):
-                    copy.write(_copy_text(draw.pk, result, ranked_ids, start, start + chunk))
-                while_inserting()
-        return
-    while_inserting()  # no overlap to gain here: check before writing anything
+                for first, last, first_ticket, lines in blocks:
+                    copy.write_row((draw.pk, first, last, first_ticket, lines))
+                while_inserting(hasher.hexdigest())
+    else:
+        while_inserting(hasher.hexdigest())  # no overlap to gain: check before writing
+        DrawRanking.objects.bulk_create(
+            (
+                DrawRanking(
+                    draw=draw, first_rank=first, last_rank=last, first_ticket=ticket, lines=lines
+                )
+                for first, last, ticket, lines in blocks
+            ),
+            batch_size=100,
+        )
+    winners = [i for i, flag in enumerate(result.winner_flags) if flag]
     DrawEntry.objects.bulk_create(
         (
             DrawEntry(
                 draw=draw,
-                application_id=application_id,
-                reference=ref,
-                stratum=stratum,
-                ticket=ticket,
-                rank=rank,
-                drawn_outcome=outcome,
-                waitlist_position=position,
-                outcome=outcome,
+                application_id=int(ranked_ids[i]),
+                reference=result.refs[i],
+                stratum=result.strata[i],
+                ticket=result.tickets[i],
+                rank=i + 1,
+                drawn_outcome=DrawEntry.Outcome.WINNER,
+                waitlist_position=None,
+                outcome=DrawEntry.Outcome.WINNER,
             )
-            for application_id, (ref, stratum, ticket, rank, outcome, position) in zip(
-                ranked_ids, result.rows(), strict=True
-            )
+            for i in winners
         ),
         batch_size=2000,
     )
@@ -680,27 +710,42 @@ def draw_execute(*, draw: Draw, now: datetime | None = None) -> Draw:
             quotas = quotas_of(locked)
             beacon = pure.validate_beacon(beacon_of(locked))
             pure.validate_entrants(refs, strata)
+            # The independent recomputation starts now, in a process of its own, and is
+            # awaited only once this process has computed and stored its own result.
+            recomputation = cross_check.Recomputation(
+                {
+                    "draw_id": locked.draw_id,
+                    "winners": locked.winners,
+                    "quotas": {s: [q.reserved, q.cap] for s, q in quotas.items()},
+                    "beacon_line": beacon.line(),
+                    "block": RANKING_BLOCK,
+                },
+                locked.entrants_lines,
+                locked.entrant_application_ids,
+                timeout=CROSS_CHECK_TIMEOUT_SECONDS,
+            )
             data = pure.DrawInput(locked.draw_id, locked.winners, quotas, refs, strata, beacon)
             result = pure.run_draw(data)
             ids = locked.entrant_application_ids.split(",") if refs else []
             if len(ids) != len(refs):
                 raise FairnessCheckError("The frozen application ids do not match the entrants.")
             ranked_ids = list(map(ids.__getitem__, result.order))
-            # Nothing is visible to anyone until the commit below, which happens only if the
-            # independent recomputation agrees (a disagreement rolls the insert back).
-            _insert_entries(
-                locked,
-                result,
-                ranked_ids,
-                while_inserting=lambda: _cross_check(
+
+            def same_as_recomputed(ranking_sha256: str) -> None:
+                _cross_check_against(
+                    recomputation,
+                    ranking_sha256,
                     draw=locked,
                     refs=refs,
                     strata=strata,
                     beacon_line=beacon.line(),
                     quotas=quotas,
                     result=result,
-                ),
-            )
+                )
+
+            # Nothing is visible to anyone until the commit below, which happens only if the
+            # independent recomputation agrees (a disagreement rolls the insert back).
+            _insert_results(locked, result, ranked_ids, while_inserting=same_as_recomputed)
             locked.seed = result.seed
             locked.winners_drawn = sum(result.winner_flags)
             locked.state = Draw.State.COMPLETED
@@ -750,19 +795,18 @@ def draw_results_notify(*, draw: Draw, after_rank: int = 0, batch: int | None = 
     from applications.services import status_url_for
 
     batch = batch or settings.LOTTERY_NOTIFY_BATCH
-    entries = list(
-        DrawEntry.objects.filter(draw=draw, rank__gt=after_rank)
-        .order_by("rank")
-        .select_related("application__round")[:batch]
-    )
+    entries = selectors.ranked_entries(draw=draw, first=after_rank + 1, last=after_rank + batch)
     if not entries:
         return None
     done = _already_notified("draw_result", [e.application_id for e in entries])
+    applications = Application.objects.select_related("round").in_bulk(
+        [e.application_id for e in entries if e.application_id not in done]
+    )
     with transaction.atomic():
         for entry in entries:
             if entry.application_id in done:
                 continue
-            application = entry.application
+            application = applications[entry.application_id]
             notification_send(
                 kind="draw_result",
                 to_email=application.email,
@@ -807,7 +851,7 @@ def entry_withdraw(
         )
         if draw.state != Draw.State.COMPLETED:
             raise DrawError(_("Only a completed draw has entries to withdraw."))
-        locked = DrawEntry.objects.select_for_update().get(pk=entry.pk)
+        locked = _entry_kept(draw, entry)
         if locked.outcome == DrawEntry.Outcome.WITHDRAWN:
             return None
         was_winner = locked.outcome == DrawEntry.Outcome.WINNER
@@ -828,6 +872,38 @@ def entry_withdraw(
     return promoted
 
 
+def _entry_kept(draw: Draw, entry: DrawEntry, **changes: Any) -> DrawEntry:
+    """The saved, locked entry of an entrant: a waitlisted entrant's result is only their
+    ranking line until it changes, and is kept as an entry from then on (with ``changes``
+    already applied when it is created here). The caller holds the draw's lock."""
+    if entry.pk is not None:
+        return DrawEntry.objects.select_for_update().get(pk=entry.pk)
+    kept = DrawEntry.objects.select_for_update().filter(draw=draw, rank=entry.rank).first()
+    if kept is not None:
+        return kept
+    line = selectors.ranked_lines(draw=draw, first=entry.rank, last=entry.rank)
+    if not line or line[0].reference != entry.reference:
+        raise DrawError(_("No such entrant in this draw."))
+    kept = selectors.entry_from_line(draw, line[0])
+    for field, value in changes.items():
+        setattr(kept, field, value)
+    kept.save(force_insert=True)
+    return kept
+
+
+def _waitlist_candidates(draw: Draw) -> Iterable[tuple[str, str, int]]:
+    """(ref, stratum, rank) of the entrants still on the waitlist, in rank order: the
+    published waitlist lines less those whose kept entry says they left or moved up."""
+    moved = set(
+        DrawEntry.objects.filter(draw=draw, drawn_outcome=DrawEntry.Outcome.WAITLIST)
+        .exclude(outcome=DrawEntry.Outcome.WAITLIST)
+        .values_list("rank", flat=True)
+    )
+    for ref, stratum, _ticket, rank, outcome, _position in selectors.draw_result_rows(draw=draw):
+        if outcome == DrawEntry.Outcome.WAITLIST and rank not in moved:
+            yield ref, stratum, rank
+
+
 def _promote(
     *, draw: Draw, vacated: DrawEntry, now: datetime, actor: AbstractBaseUser | None
 ) -> DrawEntry | None:
@@ -838,24 +914,31 @@ def _promote(
         .annotate(n=Count("id"))
         .values_list("stratum", "n")
     )
-    candidates = (
-        entries.filter(outcome=DrawEntry.Outcome.WAITLIST)
-        .order_by("rank")
-        .values_list("reference", "stratum")
-        .iterator(chunk_size=2000)
-    )
+    rank_of: dict[str, int] = {}
+
+    def candidates():
+        for ref, stratum, rank in _waitlist_candidates(draw):
+            rank_of[ref] = rank
+            yield ref, stratum
+
     pick = pure.promotion_pick(
         withdrawn_stratum=vacated.stratum,
         winner_counts=counts,
         quotas=quotas_of(draw),
-        candidates=candidates,
+        candidates=candidates(),
     )
     if pick is None:
         return None
-    promoted = entries.select_for_update(of=("self",)).get(application__reference=pick[0])
-    promoted.outcome = DrawEntry.Outcome.WINNER
-    promoted.promoted_at = now
-    promoted.save(update_fields=["outcome", "promoted_at"])
+    promoted = _entry_kept(
+        draw,
+        DrawEntry(draw=draw, reference=pick[0], rank=rank_of[pick[0]]),
+        outcome=DrawEntry.Outcome.WINNER,
+        promoted_at=now,
+    )
+    if promoted.outcome != DrawEntry.Outcome.WINNER:  # kept before, still on the waitlist
+        promoted.outcome = DrawEntry.Outcome.WINNER
+        promoted.promoted_at = now
+        promoted.save(update_fields=["outcome", "promoted_at"])
     _event(draw, DrawEvent.Kind.PROMOTION, now, entry=promoted, replaces=vacated)
     audit_record(
         actor=actor,

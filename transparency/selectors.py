@@ -28,7 +28,7 @@ from django.utils import timezone
 from applications.models import Application, CityProgram, Round, Stratum
 from centers.models import CapacityEntry, Center, CenterCapacity
 from grants.models import Grant, Tranche, UsageReport
-from lottery.models import DrawEntry
+from lottery.models import Draw, DrawEntry
 from milestones.models import Milestone
 
 from .cache import figures_version
@@ -500,28 +500,33 @@ def _fairness(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
         lambda: defaultdict(lambda: {"entrants": 0, "winners": 0})
     )
     # The draw's own result (drawn_outcome), not later withdrawals and promotions: this is the
-    # test of the draw, and the published result never changes.
+    # test of the draw, and the published result never changes. Entrants are counted once, at
+    # the freeze (Draw.entrant_counts); the drawn winners each have an entry.
     draw_ids: dict[int, str] = {}
-    for row in DrawEntry.objects.values(
-        "stratum", "drawn_outcome", round_id=F("draw__round_id"), draw_key=F("draw__draw_id")
-    ).annotate(total=Count("id")):
-        draw_ids[row["round_id"]] = row["draw_key"]
-        cell = strata[row["round_id"]][row["stratum"] or ""]
-        cell["entrants"] += row["total"]
-        if row["drawn_outcome"] == "winner":
-            cell["winners"] += row["total"]
     days: dict[int, dict[dt.date, dict[str, int]]] = defaultdict(
         lambda: defaultdict(lambda: {"entrants": 0, "winners": 0})
     )
+    for round_id, draw_key, counts in Draw.objects.filter(state=Draw.State.COMPLETED).values_list(
+        "round_id", "draw_id", "entrant_counts"
+    ):
+        draw_ids[round_id] = draw_key
+        for stratum, n in (counts or {}).get("strata", {}).items():
+            strata[round_id][stratum]["entrants"] += n
+        for day, n in (counts or {}).get("days", {}).items():
+            days[round_id][dt.date.fromisoformat(day)]["entrants"] += n
+    drawn_winners = DrawEntry.objects.filter(
+        drawn_outcome=DrawEntry.Outcome.WINNER, draw__state=Draw.State.COMPLETED
+    )
+    for row in drawn_winners.values("stratum", round_id=F("draw__round_id")).annotate(
+        total=Count("id")
+    ):
+        strata[row["round_id"]][row["stratum"] or ""]["winners"] += row["total"]
     for row in (
-        DrawEntry.objects.annotate(day=TruncDate("application__submitted_at"))
-        .values("day", "drawn_outcome", round_id=F("draw__round_id"))
+        drawn_winners.annotate(day=TruncDate("application__submitted_at"))
+        .values("day", round_id=F("draw__round_id"))
         .annotate(total=Count("id"))
     ):
-        cell = days[row["round_id"]][row["day"]]
-        cell["entrants"] += row["total"]
-        if row["drawn_outcome"] == "winner":
-            cell["winners"] += row["total"]
+        days[row["round_id"]][row["day"]]["winners"] += row["total"]
     draws = []
     for r in rounds:
         if r["id"] not in strata:

@@ -36,6 +36,14 @@ def make_round(*, closes_at=None, winners=3, strata=(), review_deadline=None, **
     return round_
 
 
+def results_of(draw) -> list:
+    """Every entrant's result in rank order, as pages read it (a kept entry or the published
+    ranking line): the draw keeps entries only for winners and changed results."""
+    from lottery import selectors
+
+    return selectors.ranked_entries(draw=draw, first=1, last=draw.entrants_count)
+
+
 def add_entrants(round_, count, *, stratum_of=lambda i: "", status=Application.Status.ELIGIBLE):
     return [
         ApplicationFactory(

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from applications.models import Application
 from lottery import services
 from lottery.models import Draw, DrawEntry
-from tests.lottery.conftest import add_entrants, make_round
+from tests.lottery.conftest import add_entrants, make_round, results_of
 from tests.lottery.flow import completed_declared_draw
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +75,33 @@ def test_admin_disqualify_action_asks_for_a_reason_and_promotes(staff_client):
     winner.refresh_from_db()
     assert winner.outcome == "withdrawn" and winner.withdrawal_reason == "disqualified"
     assert DrawEntry.objects.get(draw=draw, waitlist_position=1).outcome == "winner"
+
+
+def test_admin_finds_a_waitlisted_entrant_by_reference_and_disqualifies_them(staff_client):
+    """Only winners and changed results are kept as entries: a clerk searching a waitlisted
+    reference is told where it stands and offered the disqualification."""
+    round_ = make_round(winners=1)
+    add_entrants(round_, 4)
+    draw = completed_declared_draw(round_)
+    waiting = next(e for e in results_of(draw) if e.waitlist_position == 2)
+    listed = staff_client.get(f"/en/admin/lottery/drawentry/?q={waiting.reference}")
+    page = listed.content.decode()
+    assert f"{waiting.reference} is on the waitlist of {draw.draw_id} at position 2" in page
+    form_url = (
+        f"/en/admin/lottery/drawentry/waitlisted/{draw.draw_id}/{waiting.reference}/disqualify/"
+    )
+    assert form_url in page
+    assert "Reason for the disqualification" in staff_client.get(form_url).content.decode()
+    refused = staff_client.post(form_url, {"note": ""})
+    assert refused.status_code == 200 and not DrawEntry.objects.filter(rank=waiting.rank).exists()
+    staff_client.post(form_url, {"note": "Same founder as another entrant"})
+    kept = DrawEntry.objects.get(draw=draw, reference=waiting.reference)
+    assert kept.outcome == "withdrawn" and kept.withdrawal_reason == "disqualified"
+    assert kept.drawn_outcome == "waitlist" and kept.waitlist_position == 2
+    assert DrawEntry.objects.filter(draw=draw, outcome="winner").count() == 1  # no seat freed
+    other = next(e for e in results_of(draw) if e.waitlist_position == 3)
+    listed = staff_client.get(f"/zh-hans/admin/lottery/drawentry/?q={other.reference}")
+    assert f"{other.reference} 在 {draw.draw_id} 的候补名单第 3 位" in listed.content.decode()
 
 
 def test_verify_draw_command_says_ok_and_fails_on_a_bad_record():

@@ -10,9 +10,9 @@ from django.db import connection, connections
 
 from lottery import selectors, services
 from lottery import verify_draw as verifier
-from lottery.models import Draw, DrawEntry, DrawEvent
+from lottery.models import Draw, DrawEntry, DrawEvent, DrawRanking
 from tests.conftest import wait_until
-from tests.lottery.conftest import add_entrants, make_round
+from tests.lottery.conftest import add_entrants, make_round, results_of
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -59,7 +59,7 @@ def test_two_concurrent_draw_executions_store_exactly_one_result_identical_to_th
     for thread in threads:
         thread.join(60)
     assert outcomes == ["completed", "completed"]
-    assert DrawEntry.objects.filter(draw=draw).count() == 200
+    assert len(results_of(draw)) == 200
     assert DrawEvent.objects.filter(draw=draw, kind="results_published").count() == 1
     report = verifier.Report(0)
     verifier.verify(selectors.draw_record(draw=Draw.objects.get(pk=draw.pk)), report)
@@ -76,7 +76,7 @@ def test_a_real_worker_runs_the_draw_task(celery_worker_process):
     wait_until(
         lambda: DrawEvent.objects.filter(draw=draw, kind="results_published").exists(), timeout=30
     )
-    assert DrawEntry.objects.filter(draw=draw).count() == 50
+    assert len(results_of(draw)) == 50
     report = verifier.Report(0)
     verifier.verify(selectors.draw_record(draw=Draw.objects.get(pk=draw.pk)), report)
     assert report.total == 0
@@ -89,11 +89,11 @@ django.setup()
 from lottery import services
 from lottery.models import Draw
 
-def stall(**kwargs):
+def stall(*args, **kwargs):
     open(sys.argv[2], "w").write("inside")  # the COPY is done, the transaction still open
     time.sleep(120)
 
-services._cross_check = stall
+services._cross_check_against = stall
 services.draw_execute(draw=Draw.objects.get(pk=int(sys.argv[1])))
 """
 
@@ -127,15 +127,18 @@ def test_a_worker_killed_half_way_leaves_nothing_and_the_next_run_completes(tmp_
     try:
         wait_until(lambda: marker.exists() or worker.poll() is not None, timeout=60)
         assert marker.exists(), (worker.returncode, log.read_text()[-3000:])
-        assert DrawEntry.objects.filter(draw=draw).count() == 0  # not visible before commit
+        # Not visible before the commit: no ranking block, no entry.
+        assert not DrawRanking.objects.filter(draw=draw).exists()
+        assert not DrawEntry.objects.filter(draw=draw).exists()
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait(30)
     assert Draw.objects.get(pk=draw.pk).state == Draw.State.FROZEN
-    assert DrawEntry.objects.filter(draw=draw).count() == 0
+    assert not DrawRanking.objects.filter(draw=draw).exists()
+    assert not DrawEntry.objects.filter(draw=draw).exists()
     completed = services.draw_execute(draw=draw)
     assert completed.state == Draw.State.COMPLETED
-    assert DrawEntry.objects.filter(draw=draw).count() == 300
+    assert len(results_of(draw)) == 300
     report = verifier.Report(0)
     verifier.verify(selectors.draw_record(draw=completed), report)
     assert report.total == 0

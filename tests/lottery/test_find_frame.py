@@ -9,7 +9,7 @@ import pytest
 from core import page_frames
 from lottery import services
 from lottery import views as lottery_views
-from tests.lottery.conftest import add_entrants, make_round
+from tests.lottery.conftest import add_entrants, make_round, results_of
 from tests.lottery.flow import completed_declared_draw
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def completed(code: str = "draw-frame", entrants: int = 6):
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_a_found_reference_is_the_page_rendered_in_full(client, monkeypatch, language):
     draw = completed()
-    for entry in draw.entries.order_by("rank"):  # winners and waitlist
+    for entry in results_of(draw):  # winners and waitlist
         path = f"/{language}/draws/{draw.draw_id}/?ref={entry.reference.lower()}"
         first, again = page(client, path), page(client, path)
         assert first == again == rendered_in_full(client, monkeypatch, path)
@@ -49,7 +49,7 @@ def test_a_found_reference_is_the_page_rendered_in_full(client, monkeypatch, lan
 
 def test_the_frame_is_rendered_once_and_filled_per_request(client, monkeypatch):
     draw = completed()
-    references = list(draw.entries.values_list("reference", flat=True))
+    references = [entry.reference for entry in results_of(draw)]
     for reference in references:  # a frame per kind of answer: winner, waitlisted
         page(client, f"/en/draws/{draw.draw_id}/?ref={reference}")
     assert len(page_frames._frames) == 2
@@ -65,7 +65,7 @@ def test_the_frame_is_rendered_once_and_filled_per_request(client, monkeypatch):
 
 def test_a_withdrawal_and_its_promotion_show_on_the_next_request(client, monkeypatch):
     draw = completed()
-    winner = draw.entries.get(rank=1)
+    winner = results_of(draw)[0]
     path = f"/en/draws/{draw.draw_id}/?ref={winner.reference}"
     before = page(client, path)
     promoted = services.entry_withdraw(entry=winner, reason="declined")
@@ -87,7 +87,7 @@ def test_entrants_in_groups_see_their_group(client, monkeypatch):
     )
     add_entrants(round_, 6, stratum_of=lambda number: "wuhan" if number % 2 else "")
     draw = completed_declared_draw(round_)
-    for entry in draw.entries.order_by("rank"):
+    for entry in results_of(draw):
         path = f"/zh-hans/draws/{draw.draw_id}/?ref={entry.reference}"
         shown = page(client, path)
         assert shown == rendered_in_full(client, monkeypatch, path)
@@ -97,7 +97,7 @@ def test_entrants_in_groups_see_their_group(client, monkeypatch):
 
 def test_a_renamed_round_shows_on_the_next_request(client, monkeypatch):
     draw = completed()
-    path = f"/en/draws/{draw.draw_id}/?ref={draw.entries.first().reference}"
+    path = f"/en/draws/{draw.draw_id}/?ref={results_of(draw)[0].reference}"
     assert "Draw for Frame" in page(client, path)
     draw.round.title_en = "Frame, renamed"
     draw.round.save(update_fields=["title_en"])
@@ -131,7 +131,7 @@ def test_a_visitor_with_a_message_waiting_sees_it(client):
     from django.contrib.messages.storage.cookie import CookieStorage
 
     draw = completed()
-    path = f"/en/draws/{draw.draw_id}/?ref={draw.entries.first().reference}"
+    path = f"/en/draws/{draw.draw_id}/?ref={results_of(draw)[0].reference}"
     page(client, path)
     storage = CookieStorage(client.get("/en/").wsgi_request)
     response = client.get("/en/")

@@ -4,18 +4,18 @@ of a hundred rows of other entrants under the answer."""
 
 import pytest
 
-from lottery.models import DrawEntry
+from tests.lottery.conftest import results_of
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_found_entry_is_answered_alone_with_a_link_to_its_results_page(client, completed):
-    entry = DrawEntry.objects.filter(draw=completed, rank__gt=5).exclude(stratum="").first()
+    entry = next((e for e in results_of(completed)[5:] if e.stratum), None)
     assert entry is not None, "the fixture has a grouped entrant past the first page"
     page = client.get(f"/en/draws/{completed.draw_id}/", {"ref": entry.reference}).content.decode()
     assert f"rank {entry.rank}" in page
     assert entry.ticket in page and entry.stratum in page
-    others = DrawEntry.objects.filter(draw=completed).exclude(pk=entry.pk)
+    others = [other for other in results_of(completed) if other.rank != entry.rank]
     assert not any(other.reference in page for other in others)
     results_page = (entry.rank - 1) // 5 + 1
     link = f'href="?page={results_page}#results"'
@@ -25,7 +25,7 @@ def test_a_found_entry_is_answered_alone_with_a_link_to_its_results_page(client,
 
 
 def test_the_link_reads_in_chinese_on_the_chinese_page(client, completed):
-    entry = DrawEntry.objects.get(draw=completed, rank=1)
+    entry = results_of(completed)[0]
     page = client.get(
         f"/zh-hans/draws/{completed.draw_id}/", {"ref": entry.reference}
     ).content.decode()
@@ -35,5 +35,5 @@ def test_the_link_reads_in_chinese_on_the_chinese_page(client, completed):
 def test_a_reference_not_found_still_shows_the_results(client, completed):
     page = client.get(f"/en/draws/{completed.draw_id}/", {"ref": "NOPE-1"}).content.decode()
     assert "is not among the entrants" in page
-    first = DrawEntry.objects.get(draw=completed, rank=1)
+    first = results_of(completed)[0]
     assert first.reference in page and "Page 1 of 3" in page

@@ -7,9 +7,9 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from lottery import services
-from lottery.models import Draw, DrawEntry, DrawEvent
+from lottery.models import Draw, DrawEntry, DrawEvent, DrawRanking
 from tests.factories import ApplicationFactory
-from tests.lottery.conftest import add_entrants, make_round
+from tests.lottery.conftest import add_entrants, make_round, results_of
 from tests.lottery.flow import completed_declared_draw
 
 pytestmark = pytest.mark.django_db
@@ -47,12 +47,43 @@ def test_published_values_of_a_completed_draw_cannot_be_updated(completed, chang
 
 @pytest.mark.parametrize(
     "changes",
-    [{"rank": 999}, {"ticket": "f" * 64}, {"drawn_outcome": "winner", "waitlist_position": None}],
+    [{"rank": 999}, {"ticket": "f" * 64}, {"drawn_outcome": "waitlist", "waitlist_position": 1}],
     ids=lambda c: next(iter(c)),
 )
 def test_drawn_results_cannot_be_updated(completed, changes):
-    entry = DrawEntry.objects.filter(draw=completed, drawn_outcome="waitlist").first()
+    entry = DrawEntry.objects.filter(draw=completed, drawn_outcome="winner").first()
     _refused(lambda: DrawEntry.objects.filter(pk=entry.pk).update(**changes))
+
+
+def test_the_published_ranking_cannot_be_changed_or_added_to(completed):
+    block = DrawRanking.objects.filter(draw=completed).first()
+    _refused(lambda: DrawRanking.objects.filter(pk=block.pk).update(lines=block.lines[::-1]))
+    _refused(
+        lambda: DrawRanking.objects.create(
+            draw=completed, first_rank=9000, last_rank=9000, first_ticket="f" * 64, lines="\n"
+        )
+    )
+    if transaction.get_connection().vendor == "postgresql":
+        _refused(lambda: DrawRanking.objects.filter(pk=block.pk).delete())
+    assert DrawRanking.objects.get(pk=block.pk).lines == block.lines
+
+
+def test_a_kept_entry_is_exactly_its_line_of_the_ranking(completed):
+    """A waitlisted entrant's result becomes an entry when it changes: the database takes it
+    only as the draw published it."""
+    waiting = next(e for e in results_of(completed) if e.drawn_outcome == "waitlist")
+    for wrong in [{"ticket": "f" * 64}, {"rank": waiting.rank + 1}, {"waitlist_position": 9}]:
+        forged = DrawEntry(**{**_fields(waiting), **wrong})
+        _refused(lambda forged=forged: forged.save(force_insert=True))
+    kept = DrawEntry(**_fields(waiting))
+    kept.save(force_insert=True)
+    assert DrawEntry.objects.get(pk=kept.pk).ticket == waiting.ticket
+
+
+def _fields(entry: DrawEntry) -> dict:
+    names = ["draw_id", "application_id", "reference", "stratum", "ticket", "rank"]
+    names += ["drawn_outcome", "waitlist_position", "outcome"]
+    return {name: getattr(entry, name) for name in names}
 
 
 def test_no_entry_can_be_added_to_a_completed_draw(completed):
@@ -73,7 +104,7 @@ def test_no_entry_can_be_added_to_a_completed_draw(completed):
 
 def test_a_second_result_set_collides_with_the_first(completed):
     """Even with the state check bypassed, rank 1 of the draw is taken."""
-    entry = DrawEntry.objects.get(draw=completed, rank=1)
+    entry = results_of(completed)[0]
     application = ApplicationFactory(round=completed.round)
     with pytest.raises(IntegrityError), transaction.atomic():
         DrawEntry.objects.bulk_create(
@@ -167,3 +198,8 @@ def test_an_application_with_a_draw_entry_cannot_be_deleted(completed):
         from applications.models import Application
 
         _refused(lambda: Application.objects.filter(pk=entry.application_id)._raw_delete("default"))
+        # A waitlisted entrant has no entry, only a line in the ranking: still kept.
+        waiting = next(e for e in results_of(completed) if e.drawn_outcome == "waitlist")
+        _refused(
+            lambda: Application.objects.filter(pk=waiting.application_id)._raw_delete("default")
+        )

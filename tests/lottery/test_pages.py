@@ -8,8 +8,7 @@ import pytest
 from django.urls import reverse
 
 from lottery import verify_draw as verifier
-from lottery.models import DrawEntry
-from tests.lottery.conftest import add_entrants, make_round
+from tests.lottery.conftest import add_entrants, make_round, results_of
 from tests.lottery.helpers import VERIFIER
 
 pytestmark = pytest.mark.django_db
@@ -44,10 +43,10 @@ def test_draw_page_explains_publishes_and_paginates_results(client, completed):
     assert completed.beacon_value in page
     assert "What was published when" in page and "Results published" in page
     assert "python3 verify_draw.py http://testserver/draws/" + completed.draw_id + ".json" in page
-    first_five = DrawEntry.objects.filter(draw=completed).order_by("rank")[:5]
+    first_five = results_of(completed)[:5]
     for entry in first_five:
         assert entry.reference in page and entry.ticket in page
-    sixth = DrawEntry.objects.get(draw=completed, rank=6)
+    sixth = results_of(completed)[5]
     assert sixth.reference not in page
     assert "Page 1 of 3" in page
     page2 = client.get(f"/en/draws/{completed.draw_id}/?page=2").content.decode()
@@ -65,7 +64,7 @@ def test_chinese_draw_page_uses_chinese_dates(client, completed):
 
 
 def test_find_my_reference(client, completed):
-    entry = DrawEntry.objects.get(draw=completed, rank=9)
+    entry = results_of(completed)[8]
     page = client.get(
         f"/en/draws/{completed.draw_id}/", {"ref": entry.reference.lower() + " "}
     ).content.decode()
@@ -153,7 +152,7 @@ def test_api_lists_draws_and_finds_an_entry(client, completed):
     assert item["record_url"] == f"http://testserver/draws/{completed.draw_id}.json"
     detail = client.get(f"/api/draws/{completed.draw_id}/").json()
     assert detail["entrants_digest"] == completed.entrants_digest
-    entry = DrawEntry.objects.get(draw=completed, rank=2)
+    entry = results_of(completed)[1]
     found = client.get(f"/api/draws/{completed.draw_id}/entries/{entry.reference}/").json()
     assert found["rank"] == 2 and found["ticket"] == entry.ticket
     assert client.get(f"/api/draws/{completed.draw_id}/entries/NOPE/").status_code == 404
@@ -186,7 +185,7 @@ def test_unknown_draw_is_404(client):
 def test_founder_status_page_shows_the_draw_result(client, completed):
     from applications.services import status_link_for
 
-    entry = DrawEntry.objects.get(draw=completed, rank=1)
+    entry = results_of(completed)[0]
     page = client.get(status_link_for(entry.application)).content.decode()
     assert f"/draws/{completed.draw_id}/?ref={entry.reference}" in page
     assert "rank 1" in page or "排名第 1" in page or "(rank 1)" in page

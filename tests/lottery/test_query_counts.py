@@ -7,13 +7,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.lottery.conftest import add_entrants, make_round
+from tests.lottery.conftest import add_entrants, make_round, results_of
 from tests.lottery.flow import completed_declared_draw
 
 pytestmark = pytest.mark.django_db
 
 # Measured when these tests were written (SQLite, default lane).
-DRAW_PAGE = 3
+DRAW_PAGE = 4  # the draw, its timeline, the ranking blocks of the page, the kept entries in them
 DRAW_LIST = 2
 # "Find my reference" once its page is kept in the process (core.page_frames): the draw with its
 # round, program, timeline and the entry asked for, in one query.
@@ -54,7 +54,7 @@ def test_finding_a_reference_on_the_draw_page_takes_the_same_queries(client):
     for found in (True, False):
         # Found, the page answers with the entry alone; not found, it shows the results.
         small_ref, large_ref = (
-            (draw.entries.order_by("rank").last().reference for draw in (small, large))
+            (results_of(draw)[-1].reference for draw in (small, large))
             if found
             else ("NOPE-1", "NOPE-1")
         )
@@ -75,7 +75,7 @@ def test_the_list_of_draws_does_not_query_per_draw(client, django_assert_max_num
 
 def test_a_found_reference_takes_one_query_once_the_page_is_kept(client, django_assert_num_queries):
     draw = completed(50, "draw-fifty")
-    references = list(draw.entries.order_by("rank").values_list("reference", flat=True))
+    references = [entry.reference for entry in results_of(draw)]
     # The page is kept per kind of answer: a winner's and a waitlisted entrant's.
     client.get(f"/en/draws/{draw.draw_id}/?ref={references[0]}")
     client.get(f"/en/draws/{draw.draw_id}/?ref={references[-1]}")

@@ -7,16 +7,17 @@ import hashlib
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from applications.models import Application
 from core.models import AuditEvent
+from lottery import cross_check, ranking, selectors, services
 from lottery import draw as pure
-from lottery import selectors, services
 from lottery import verify_draw as verifier
 from lottery.beacon import BeaconVerificationError
-from lottery.models import Draw, DrawEntry, DrawEvent
+from lottery.models import Draw, DrawEntry, DrawEvent, DrawRanking
 from notifications.models import Notification
-from tests.lottery.conftest import add_entrants, make_round
+from tests.lottery.conftest import add_entrants, make_round, results_of
 from tests.lottery.drand_server import QUICKNET, ROUND_123, drand_server
 from tests.lottery.flow import completed_declared_draw
 
@@ -234,7 +235,12 @@ def test_declared_value_is_entered_once_after_close_with_an_audit_record():
     services.draw_declared_value_enter(
         draw=draw, value="7 4 1", actor=None, now=CLOSE_PLUS(hours=1)
     )
-    with pytest.raises(services.DrawError, match="already"):
+    # Staff read it in their language (the portal's default is Chinese).
+    with translation.override("en"), pytest.raises(services.DrawError, match="already"):
+        services.draw_declared_value_enter(
+            draw=draw, value="9 9 9", actor=None, now=CLOSE_PLUS(hours=2)
+        )
+    with translation.override("zh-hans"), pytest.raises(services.DrawError, match="已经录入"):
         services.draw_declared_value_enter(
             draw=draw, value="9 9 9", actor=None, now=CLOSE_PLUS(hours=2)
         )
@@ -257,18 +263,17 @@ def test_execute_stores_every_result_identical_to_the_spec_and_the_verifier(dran
     expected = pure.run_draw(
         pure.DrawInput(draw.draw_id, 4, {}, refs, strata, services.beacon_of(draw))
     )
-    stored = list(
-        DrawEntry.objects.filter(draw=draw)
-        .order_by("rank")
-        .values_list("reference", "stratum", "ticket", "rank", "drawn_outcome", "waitlist_position")
-    )
+    stored = list(selectors.draw_result_rows(draw=draw))
     assert stored == list(expected.rows())
     assert draw.seed == expected.seed
     assert draw.winners_drawn == 4
     assert _verify(draw).total == 0
-    # Entries link to their applications.
-    for entry in DrawEntry.objects.filter(draw=draw).select_related("application"):
-        assert entry.application.reference == entry.reference
+    # Every result links to its application; each winner also has an entry of its own.
+    references = dict(Application.objects.values_list("id", "reference"))
+    for entry in results_of(draw):
+        assert references[entry.application_id] == entry.reference
+    kept = DrawEntry.objects.filter(draw=draw).order_by("rank")
+    assert [e.reference for e in kept] == [r[0] for r in stored if r[4] == "winner"]
 
 
 def test_execute_twice_changes_nothing():
@@ -316,6 +321,80 @@ def test_execute_refuses_to_publish_when_the_independent_recomputation_disagrees
     assert AuditEvent.objects.filter(action="draw.fairness_check_failed").exists()
     monkeypatch.setattr(pure, "run_draw", honest)
     assert services.draw_execute(draw=draw, now=CLOSE_PLUS(hours=3)).state == Draw.State.COMPLETED
+
+
+def _declared_draw_ready(entrants: int = 6):
+    round_ = make_round()
+    add_entrants(round_, entrants)
+    draw = services.draw_announce(
+        round=round_, beacon_source="declared", beacon_description="Lottery", now=round_.opens_at
+    )
+    services.draw_freeze(draw=draw, now=CLOSE_PLUS(hours=1))
+    services.draw_declared_value_enter(
+        draw=draw, value="4 5 6", actor=None, now=CLOSE_PLUS(hours=1)
+    )
+    return draw
+
+
+def test_execute_refuses_a_ranking_whose_stored_text_differs_from_the_recomputation(monkeypatch):
+    """Fault injection below the columns the draw computes: two winners' application ids
+    swapped in the stored ranking. Only the recomputation of the exact text (in its own
+    process) can see it; nothing is stored."""
+    draw = _declared_draw_ready()
+    honest = ranking.blocks_text
+
+    def swapped(refs, strata, tickets, ids, positions, size):
+        ids = list(ids)
+        ids[0], ids[1] = ids[1], ids[0]
+        return honest(refs, strata, tickets, ids, positions, size)
+
+    monkeypatch.setattr(ranking, "blocks_text", swapped)
+    with pytest.raises(services.FairnessCheckError, match="application ids or layout"):
+        services.draw_execute(draw=draw, now=CLOSE_PLUS(hours=2))
+    draw.refresh_from_db()
+    assert draw.state == Draw.State.FROZEN
+    assert not DrawRanking.objects.exists() and not DrawEntry.objects.exists()
+
+
+def test_execute_checks_in_its_own_process_when_the_recomputation_process_fails(
+    monkeypatch, caplog
+):
+    draw = _declared_draw_ready()
+    monkeypatch.setattr(cross_check.Recomputation, "result", lambda self: None)
+    honest = pure.run_draw
+
+    def broken(data):
+        result = honest(data)
+        result.tickets[0] = "0" * 64
+        return result
+
+    monkeypatch.setattr(pure, "run_draw", broken)
+    with pytest.raises(services.FairnessCheckError, match="tickets"):
+        services.draw_execute(draw=draw, now=CLOSE_PLUS(hours=2))
+    assert "recomputation process failed" in caplog.text
+    monkeypatch.setattr(pure, "run_draw", honest)
+    assert services.draw_execute(draw=draw, now=CLOSE_PLUS(hours=3)).is_completed
+
+
+def test_the_recomputation_process_makes_exactly_the_stored_ranking_text():
+    draw = services.draw_execute(draw=_declared_draw_ready(entrants=9), now=CLOSE_PLUS(hours=2))
+    stored = "".join(DrawRanking.objects.filter(draw=draw).values_list("lines", flat=True))
+    header = {
+        "draw_id": draw.draw_id,
+        "winners": draw.winners,
+        "quotas": {},
+        "beacon_line": services.beacon_of(draw).line(),
+        "block": 4,  # three blocks of 4, 4 and 1 ranks
+    }
+    answer = cross_check.Recomputation(
+        header, draw.entrants_lines, draw.entrant_application_ids, timeout=60
+    ).result()
+    assert answer["seed"] == draw.seed and answer["entrants_digest"] == draw.entrants_digest
+    blocks = [line for line in stored.split("\n") if line]
+    expected = hashlib.sha256()
+    for start in range(0, len(blocks), 4):
+        expected.update(("\n" + "\n".join(blocks[start : start + 4]) + "\n").encode())
+    assert answer["ranking_sha256"] == expected.hexdigest()
 
 
 def test_execute_refuses_to_publish_a_result_whose_stratum_differs_from_the_entrant(monkeypatch):

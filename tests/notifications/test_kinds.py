@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 
 from applications.services import status_url_for
 from grants.models import Tranche, WebhookDelivery
-from lottery.models import DrawEntry
+from lottery.selectors import entry_of_application
 from milestones.models import Milestone
 from notifications.registry import KINDS, template_names
 from notifications.services import notification_render
@@ -75,7 +75,7 @@ def samples(kind: str) -> list[dict]:
             ]
         contexts = []
         for application in (winner, waiting):
-            entry = DrawEntry.objects.get(application=application)
+            entry = entry_of_application(application)
             contexts.append(
                 {
                     "application": application,

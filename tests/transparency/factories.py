@@ -5,6 +5,7 @@ outside world (a draw needs a randomness beacon)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -13,7 +14,8 @@ from django.utils import timezone
 from applications.models import Application, Round
 from centers.models import CenterCapacity
 from grants.models import Grant
-from lottery.models import Draw, DrawEntry
+from lottery import ranking
+from lottery.models import RANKING_BLOCK, Draw, DrawEntry, DrawRanking
 from milestones.models import Milestone
 from tests.factories import ApplicationFactory, CommitmentFactory, GpuTypeFactory
 
@@ -90,8 +92,9 @@ def grant_made(
 
 
 def draw_made(round_: Round, entrants: list[tuple[Application, str, str]]) -> Draw:
-    """A completed draw with the given (application, stratum, drawn outcome) entries, in rank
-    order. Rows only: running the real draw needs a beacon, tested in tests/lottery."""
+    """A completed draw with the given (application, stratum, drawn outcome) entrants, in rank
+    order, stored as the real draw stores them (ranking blocks, an entry per winner). Rows
+    only: running the real draw needs a beacon, tested in tests/lottery."""
     now = timezone.now()
     winners = sum(1 for _a, _s, outcome in entrants if outcome == "winner")
     draw = Draw.objects.create(
@@ -105,23 +108,43 @@ def draw_made(round_: Round, entrants: list[tuple[Application, str, str]]) -> Dr
         announced_at=now,
         entrants_digest="a" * 64,
         entrants_count=len(entrants),
+        entrant_counts={
+            "strata": dict(Counter(stratum for _a, stratum, _o in entrants)),
+            "days": dict(
+                Counter(timezone.localdate(a.submitted_at).isoformat() for a, _s, _o in entrants)
+            ),
+        },
         frozen_at=now,
     )
-    waitlist = 0
-    for rank, (application, stratum, outcome) in enumerate(entrants, start=1):
-        if outcome == "waitlist":
-            waitlist += 1
-        DrawEntry.objects.create(
-            draw=draw,
-            application=application,
-            reference=application.reference,
-            stratum=stratum,
-            ticket=f"{rank:064x}",
-            rank=rank,
-            drawn_outcome=outcome,
-            waitlist_position=waitlist if outcome == "waitlist" else None,
-            outcome=outcome,
+    positions, waitlist = [], 0
+    for _application, _stratum, outcome in entrants:
+        waitlist += outcome == "waitlist"
+        positions.append(waitlist if outcome == "waitlist" else None)
+    tickets = [f"{rank:064x}" for rank in range(1, len(entrants) + 1)]
+    for first, last, first_ticket, lines in ranking.blocks_text(
+        [a.reference for a, _s, _o in entrants],
+        [stratum for _a, stratum, _o in entrants],
+        tickets,
+        [str(a.pk) for a, _s, _o in entrants],
+        positions,
+        RANKING_BLOCK,
+    ):
+        DrawRanking.objects.create(
+            draw=draw, first_rank=first, last_rank=last, first_ticket=first_ticket, lines=lines
         )
+    for rank, (application, stratum, outcome) in enumerate(entrants, start=1):
+        if outcome == "winner":
+            DrawEntry.objects.create(
+                draw=draw,
+                application=application,
+                reference=application.reference,
+                stratum=stratum,
+                ticket=tickets[rank - 1],
+                rank=rank,
+                drawn_outcome=outcome,
+                waitlist_position=None,
+                outcome=outcome,
+            )
     # Completed after the entries, as the real draw does (the database refuses entries after).
     Draw.objects.filter(pk=draw.pk).update(
         state=Draw.State.COMPLETED,
