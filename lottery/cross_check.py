@@ -22,7 +22,7 @@ import json
 import operator
 import subprocess
 import sys
-import threading
+import tempfile
 from itertools import accumulate
 from pathlib import Path
 
@@ -94,39 +94,44 @@ class Recomputation:
     (None if the process failed: the caller then checks in its own process)."""
 
     def __init__(self, header: dict, entrants_text: str, ids_text: str, timeout: float) -> None:
-        payload = (
-            json.dumps(header).encode() + b"\n" + entrants_text.encode() + b"\0" + ids_text.encode()
-        )
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "lottery.cross_check"],
-            cwd=PROJECT_ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        self._answer: list = []
-        # The pipe takes the 20-30 MB of a million entrants while this process computes.
-        self._feeder = threading.Thread(
-            target=lambda: self._answer.append(self._process.communicate(payload, timeout)),
-            daemon=True,
-        )
-        self._feeder.start()
+        # The input goes through a file, not a pipe fed by a thread of this process: that
+        # thread would need this process's interpreter lock for every 4 KB written, and the
+        # draw computing here holds it, so the child would wait for its input for seconds.
+        with tempfile.TemporaryFile() as given:
+            given.write(json.dumps(header).encode() + b"\n")
+            given.write(entrants_text.encode())
+            given.write(b"\0")
+            given.write(ids_text.encode())
+            given.seek(0)
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "lottery.cross_check"],
+                cwd=PROJECT_ROOT,
+                stdin=given,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        self._timeout = timeout
+        self._error = ""
 
     def result(self) -> dict | None:
-        self._feeder.join()
-        if not self._answer or self._process.returncode != 0:
+        try:
+            out, err = self._process.communicate(timeout=self._timeout)
+        except subprocess.TimeoutExpired:
             self._process.kill()
+            self._process.communicate()
+            self._error = f"no answer within {self._timeout:.0f} s"
             return None
-        out, _err = self._answer[0]
+        if self._process.returncode != 0:
+            self._error = err.decode(errors="replace")[-2000:]
+            return None
         try:
             return json.loads(out)
         except ValueError:
+            self._error = f"unreadable answer: {out[:200]!r}"
             return None
 
     def error(self) -> str:
-        if not self._answer:
-            return "no answer"
-        return self._answer[0][1].decode(errors="replace")[-2000:]
+        return self._error
 
 
 def main() -> int:
