@@ -75,21 +75,22 @@ def entry_from_line(draw: Draw, line: ranking.RankedLine) -> DrawEntry:
 
 
 def ranked_lines(*, draw: Draw, first: int, last: int) -> list[ranking.RankedLine]:
-    """The ranking lines of ranks first..last, from the one or two blocks that hold them."""
+    """The ranking lines of ranks first..last, from the one or two blocks that hold them
+    (a block's lines are its ranks in order, so only the wanted ones are parsed)."""
     blocks = (
         DrawRanking.objects.filter(
             draw=draw, first_rank__lte=last, first_rank__gt=first - RANKING_BLOCK_MAX
         )
         .filter(last_rank__gte=first)
         .order_by("first_rank")
-        .values_list("lines", flat=True)
+        .values_list("first_rank", "lines")
     )
-    return [
-        line
-        for lines in blocks
-        for line in ranking.lines_parse(lines)
-        if first <= line.rank <= last
-    ]
+    wanted = []
+    for block_first, lines in blocks:
+        texts = lines.strip("\n").split("\n")
+        start = max(first - block_first, 0)
+        wanted.extend(map(ranking.line_parse, texts[start : last - block_first + 1]))
+    return wanted
 
 
 # Blocks are never longer than this (models.RANKING_BLOCK now; a bound so the rank range
