@@ -303,17 +303,7 @@ class DrawEntryAdmin(ReadOnlyAdmin):
             raise Http404
         form = DisqualifyForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            try:
-                services.entry_withdraw(
-                    entry=entry,
-                    reason="disqualified",
-                    actor=request.user,
-                    note=form.cleaned_data["note"],
-                )
-            except services.DrawError as error:
-                self.message_user(request, f"{reference}: {error}", messages.ERROR)
-            else:
-                self.message_user(request, f"{reference}: " + _("disqualified"), messages.INFO)
+            self._disqualify(request, entry, form.cleaned_data["note"])
             return HttpResponseRedirect(
                 reverse("admin:lottery_drawentry_changelist") + f"?q={entry.reference}"
             )
@@ -330,31 +320,30 @@ class DrawEntryAdmin(ReadOnlyAdmin):
             },
         )
 
+    def _disqualify(self, request, entry: DrawEntry, note: str) -> None:
+        """Withdraw one entry as disqualified and tell the clerk what followed."""
+        was_winner = entry.outcome == DrawEntry.Outcome.WINNER
+        try:
+            promoted = services.entry_withdraw(
+                entry=entry, reason="disqualified", actor=request.user, note=note
+            )
+        except services.DrawError as error:
+            self.message_user(request, f"{entry.reference}: {error}", messages.ERROR)
+            return
+        if promoted:
+            outcome = _("disqualified; %(ref)s promoted") % {"ref": promoted.reference}
+        elif was_winner:
+            outcome = _("disqualified; nobody to promote")
+        else:
+            outcome = _("disqualified")
+        self.message_user(request, f"{entry.reference}: {outcome}", messages.INFO)
+
     @admin.action(description=_("Disqualify (asks for a reason; the seat goes to the waitlist)"))
     def disqualify_action(self, request, queryset: QuerySet[DrawEntry]):
         form = DisqualifyForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             for entry in queryset:
-                try:
-                    promoted = services.entry_withdraw(
-                        entry=entry,
-                        reason="disqualified",
-                        actor=request.user,
-                        note=form.cleaned_data["note"],
-                    )
-                except services.DrawError as error:
-                    self.message_user(request, f"{entry.reference}: {error}", messages.ERROR)
-                    continue
-                self.message_user(
-                    request,
-                    f"{entry.reference}: "
-                    + (
-                        _("disqualified; %(ref)s promoted") % {"ref": promoted.reference}
-                        if promoted
-                        else _("disqualified; nobody to promote")
-                    ),
-                    messages.INFO,
-                )
+                self._disqualify(request, entry, form.cleaned_data["note"])
             return None
         return TemplateResponse(
             request,
