@@ -50,24 +50,22 @@ def recompute(header: dict, entrants_text: str, ids_text: str) -> dict:
     quotas = {s: (reserved, cap) for s, (reserved, cap) in header["quotas"].items()}
     chosen = independent.outcomes_of(list(ranked_strata), header["winners"], quotas)
     positions = _waitlist_positions(chosen)
-    lines = list(
-        map(
-            "\t".join,
-            zip(
-                ranked_refs,
-                map(str, range(1, len(refs) + 1)),
-                ranked_strata,
-                pick(tickets),
-                pick(ids),
-                positions,
-                strict=True,
-            ),
-        )
+    columns = (
+        ranked_refs,
+        list(map(str, range(1, len(refs) + 1))),
+        ranked_strata,
+        pick(tickets),
+        pick(ids),
+        positions,
     )
+    # Block by block, so the million lines never exist at once (about 200 MB less).
     hasher = hashlib.sha256()
     block = header["block"]
-    for start in range(0, len(lines), block):
-        hasher.update(("\n" + "\n".join(lines[start : start + block]) + "\n").encode())
+    for start in range(0, len(refs), block):
+        lines = map(
+            "\t".join, zip(*(column[start : start + block] for column in columns), strict=True)
+        )
+        hasher.update(("\n" + "\n".join(lines) + "\n").encode())
     return {
         "entrants_digest": digest,
         "seed": seed,
