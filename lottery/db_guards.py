@@ -122,7 +122,7 @@ def _postgres(draw_columns: set[str], column_cast=lambda c: c):
         "DROP TRIGGER IF EXISTS lottery_entry_guard ON lottery_drawentry;",
         "CREATE TRIGGER lottery_entry_guard BEFORE UPDATE OR DELETE ON lottery_drawentry "
         "FOR EACH ROW EXECUTE FUNCTION lottery_entry_guard();",
-        # One check per INSERT statement (a million-row COPY included), not per row.
+        # One check per INSERT statement (all the winners of a draw at once), not per row.
         """
         CREATE OR REPLACE FUNCTION lottery_entry_insert_guard() RETURNS trigger AS $$
         DECLARE

@@ -694,8 +694,9 @@ def draw_execute(*, draw: Draw, now: datetime | None = None) -> Draw:
     ticket, rank and outcome, and mark the draw complete, in one transaction.
 
     Idempotent and safe under concurrency: the draw row is locked, a completed draw is
-    returned unchanged, and the database refuses a second result set (unique rank per draw,
-    triggers). A worker killed half-way leaves nothing behind."""
+    returned unchanged, and the database refuses a second result set (unique first rank of a
+    ranking block and unique rank of an entry per draw, triggers). A worker killed half-way
+    leaves nothing behind, its recomputation process included (it writes nothing)."""
     now = now or timezone.now()
     try:
         with transaction.atomic():
