@@ -28,13 +28,6 @@ class RankedLine:
     def drawn_outcome(self) -> str:
         return OUTCOME_WINNER if self.waitlist_position is None else OUTCOME_WAITLIST
 
-    def text(self) -> str:
-        position = "" if self.waitlist_position is None else self.waitlist_position
-        return (
-            f"{self.reference}\t{self.rank}\t{self.stratum}\t{self.ticket}\t"
-            f"{self.application_id}\t{position}"
-        )
-
 
 def line_parse(line: str) -> RankedLine:
     reference, rank, stratum, ticket, application_id, position = line.split("\t")
@@ -43,8 +36,15 @@ def line_parse(line: str) -> RankedLine:
     )
 
 
-def lines_parse(lines: str) -> Iterator[RankedLine]:
-    return map(line_parse, lines.strip("\n").split("\n"))
+def result_rows(lines: str) -> Iterator[tuple[str, str, str, int, str, int | None]]:
+    """(ref, stratum, ticket, rank, drawn outcome, waitlist position) of each line of a block:
+    the record's columns, without building a RankedLine per entrant (a million of them)."""
+    for line in lines.strip("\n").split("\n"):
+        ref, rank, stratum, ticket, _application_id, position = line.split("\t")
+        if position:
+            yield ref, stratum, ticket, int(rank), OUTCOME_WAITLIST, int(position)
+        else:
+            yield ref, stratum, ticket, int(rank), OUTCOME_WINNER, None
 
 
 def line_of(lines: str, reference: str) -> RankedLine | None:

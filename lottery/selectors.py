@@ -74,6 +74,11 @@ def entry_from_line(draw: Draw, line: ranking.RankedLine) -> DrawEntry:
     )
 
 
+# Blocks are never longer than this (models.RANKING_BLOCK now; a bound so the rank range
+# lookup stays on the unique (draw, first_rank) index instead of scanning from rank 1).
+RANKING_BLOCK_MAX = 10_000
+
+
 def ranked_lines(*, draw: Draw, first: int, last: int) -> list[ranking.RankedLine]:
     """The ranking lines of ranks first..last, from the one or two blocks that hold them
     (a block's lines are its ranks in order, so only the wanted ones are parsed)."""
@@ -91,11 +96,6 @@ def ranked_lines(*, draw: Draw, first: int, last: int) -> list[ranking.RankedLin
         start = max(first - block_first, 0)
         wanted.extend(map(ranking.line_parse, texts[start : last - block_first + 1]))
     return wanted
-
-
-# Blocks are never longer than this (models.RANKING_BLOCK now; a bound so the rank range
-# lookup stays on the unique (draw, first_rank) index instead of scanning from rank 1).
-RANKING_BLOCK_MAX = 10_000
 
 
 def ranked_entries(*, draw: Draw, first: int, last: int) -> list[DrawEntry]:
@@ -165,7 +165,11 @@ def entry_of_application(application) -> DrawEntry | None:
     if draw is None or draw.state != Draw.State.COMPLETED:
         return None
     kept = DrawEntry.objects.filter(application=application).first()
-    return kept or entry_find(draw=draw, reference=application.reference)
+    if kept is not None:
+        return kept
+    # No kept entry for this application: its result is its ranking line, as drawn.
+    line = ranking_line_find(draw=draw, reference=application.reference)
+    return entry_from_line(draw, line) if line is not None else None
 
 
 def entrant_listed(*, draw: Draw, reference: str) -> str | None:
@@ -328,14 +332,8 @@ def draw_result_rows(*, draw: Draw) -> Iterator[tuple]:
     blocks = (
         DrawRanking.objects.filter(draw=draw).order_by("first_rank").values_list("lines", flat=True)
     )
-    winner, waitlist = pure.OUTCOME_WINNER, pure.OUTCOME_WAITLIST
     for lines in blocks.iterator(chunk_size=20):
-        for line in lines.strip("\n").split("\n"):
-            ref, rank, stratum, ticket, _application_id, position = line.split("\t")
-            if position:
-                yield ref, stratum, ticket, int(rank), waitlist, int(position)
-            else:
-                yield ref, stratum, ticket, int(rank), winner, None
+        yield from ranking.result_rows(lines)
 
 
 def draw_needs_review_count(*, draw: Draw) -> int:

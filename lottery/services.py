@@ -14,6 +14,7 @@ import operator
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from itertools import compress
 from typing import Any
 
 from django.conf import settings
@@ -669,7 +670,7 @@ def _insert_results(
             ),
             batch_size=100,
         )
-    winners = [i for i, flag in enumerate(result.winner_flags) if flag]
+    winners = compress(range(len(result)), result.winner_flags)
     DrawEntry.objects.bulk_create(
         (
             DrawEntry(
@@ -873,10 +874,10 @@ def entry_withdraw(
     return promoted
 
 
-def _entry_kept(draw: Draw, entry: DrawEntry, **changes: Any) -> DrawEntry:
+def _entry_kept(draw: Draw, entry: DrawEntry) -> DrawEntry:
     """The saved, locked entry of an entrant: a waitlisted entrant's result is only their
-    ranking line until it changes, and is kept as an entry from then on (with ``changes``
-    already applied when it is created here). The caller holds the draw's lock."""
+    ranking line until it changes, and is kept as an entry (as drawn) from then on. The caller
+    holds the draw's lock and saves the change."""
     if entry.pk is not None:
         return DrawEntry.objects.select_for_update().get(pk=entry.pk)
     kept = DrawEntry.objects.select_for_update().filter(draw=draw, rank=entry.rank).first()
@@ -886,8 +887,6 @@ def _entry_kept(draw: Draw, entry: DrawEntry, **changes: Any) -> DrawEntry:
     if not line or line[0].reference != entry.reference:
         raise DrawError(_("No such entrant in this draw."))
     kept = selectors.entry_from_line(draw, line[0])
-    for field, value in changes.items():
-        setattr(kept, field, value)
     kept.save(force_insert=True)
     return kept
 
@@ -930,16 +929,10 @@ def _promote(
     )
     if pick is None:
         return None
-    promoted = _entry_kept(
-        draw,
-        DrawEntry(draw=draw, reference=pick[0], rank=rank_of[pick[0]]),
-        outcome=DrawEntry.Outcome.WINNER,
-        promoted_at=now,
-    )
-    if promoted.outcome != DrawEntry.Outcome.WINNER:  # kept before, still on the waitlist
-        promoted.outcome = DrawEntry.Outcome.WINNER
-        promoted.promoted_at = now
-        promoted.save(update_fields=["outcome", "promoted_at"])
+    promoted = _entry_kept(draw, DrawEntry(draw=draw, reference=pick[0], rank=rank_of[pick[0]]))
+    promoted.outcome = DrawEntry.Outcome.WINNER
+    promoted.promoted_at = now
+    promoted.save(update_fields=["outcome", "promoted_at"])
     _event(draw, DrawEvent.Kind.PROMOTION, now, entry=promoted, replaces=vacated)
     audit_record(
         actor=actor,
