@@ -80,7 +80,9 @@ def _waitlist_positions(chosen: list[bool]) -> list[str]:
     winners_from_end = chosen[::-1]
     last_winner = len(chosen) - 1 - winners_from_end.index(True) if True in chosen else -1
     head = chosen[: last_winner + 1]
-    waiting = accumulate(map(operator.not_, head))
+    # Counted from an int: a running sum of bools alone starts with the bool True, not 1.
+    waiting = accumulate(map(operator.not_, head), initial=0)
+    next(waiting)
     positions = ["" if winner else str(n) for winner, n in zip(head, waiting, strict=True)]
     first = len(head) - sum(head) + 1
     positions.extend(map(str, range(first, first + len(chosen) - len(head))))
