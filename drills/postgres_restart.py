@@ -9,8 +9,10 @@ midway PostgreSQL is stopped (`pg_ctl stop -m fast`: open transactions are rolle
 restart or failover), kept down a few seconds, and started again. gunicorn is left alone.
 Check:
   - while the database is down, founders get the portal's bilingual error page: a 5xx status,
-    no traceback, no database error text (the locust clients classify every 5xx page they get,
-    and the drill asks for the form itself during the outage);
+    no traceback, no database error text (the locust clients classify every 5xx page they get).
+    The drill also asks for the form itself: at once it may still be the form (its rounds and
+    centers are read at most every OFFER_MAX_AGE_SECONDS, so a page read just before the stop
+    is still true), but once that age has passed it must be the error page, in both languages;
   - no partial application: every application row has its preferred center, its commitments and
     its e-mail (one transaction), and every confirmation a founder saw is in the database;
   - the portal recovers without a restart: after PostgreSQL is back, new submissions succeed,
@@ -122,6 +124,8 @@ def _drill(args, postgres: PrivatePostgres, database_url: str, founders, before,
         round_settings = create_rush_round()
         from django.db import connections
 
+        from applications.selectors import OFFER_MAX_AGE_SECONDS
+
         connections.close_all()  # this process holds no connection across the restart
         port = free_port()
         gunicorn = drill.spawn(
@@ -147,7 +151,11 @@ def _drill(args, postgres: PrivatePostgres, database_url: str, founders, before,
         time.sleep(before)
         postgres.stop(args.mode)
         stopped_at = time.time()
-        probes = [_probe(f"{base}/en/apply/"), _probe(f"{base}/zh-hans/apply/")]
+        probes_at_once = [_probe(f"{base}/en/apply/"), _probe(f"{base}/zh-hans/apply/")]
+        # Past the offer's age limit every worker must read the database again, and fail cleanly.
+        time.sleep(max(0.0, OFFER_MAX_AGE_SECONDS + 0.5 - (time.time() - stopped_at)))
+        probes_later = [_probe(f"{base}/{lang}/apply/") for lang in ("en", "zh-hans")
+                        for _ in range(GUNICORN_WORKERS)]  # fmt: skip
         time.sleep(max(0.0, down - (time.time() - stopped_at)))
         postgres.start()
         back_at = time.time()
@@ -199,9 +207,14 @@ def _drill(args, postgres: PrivatePostgres, database_url: str, founders, before,
             f"{pages['with_traceback']} with traceback, {pages['not_bilingual']} not bilingual",
         )
         report.check(
-            "the form during the outage is the bilingual error page",
-            all(status >= 500 and clean for status, clean in probes),
-            probes,
+            "the form at once: still the form, or the bilingual error page",
+            all(clean for _status, clean in probes_at_once),
+            probes_at_once,
+        )
+        report.check(
+            f"the form after {OFFER_MAX_AGE_SECONDS:g} s down is the bilingual error page",
+            all(status >= 500 and clean for status, clean in probes_later),
+            probes_later,
         )
         report.check(
             "no partial application (center, commitments, e-mail in every row)",
@@ -226,11 +239,16 @@ def _drill(args, postgres: PrivatePostgres, database_url: str, founders, before,
 
 
 def _probe(url: str) -> tuple[int, bool]:
-    """(status, clean) of a page asked for while the database is down."""
+    """(status, clean) of the form asked for while the database is down.
+
+    Clean is the whole form (200) or the bilingual error page with no traceback (5xx).
+    """
     request = urllib.request.Request(url, headers=PROXY_HEADERS)  # noqa: S310 - local URL
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return response.status, False
+            text = response.read().decode(errors="replace")
+            whole_form = 'name="uscc"' in text and "</form>" in text
+            return response.status, whole_form
     except urllib.error.HTTPError as error:
         text = error.read().decode(errors="replace")
         clean = "抱歉" in text and "Sorry" in text and not any(m in text for m in TRACEBACK_MARKS)
