@@ -177,10 +177,8 @@ def generate(*, applications: int, grants: int, seed: int = 2026) -> None:
             announced_at=round_.opens_at,
             entrants_digest="0" * 64,
             entrants_count=len(ids),
-            entrant_counts={
-                "strata": dict(Counter(stratum for _a, _r, stratum, _d in ids)),
-                "days": dict(Counter(day.isoformat() for _a, _r, _s, day in ids)),
-            },
+            entrant_counts={"strata": dict(Counter(stratum for _a, _r, stratum, _d in ids))},
+            entrant_days=dict(Counter(day.isoformat() for _a, _r, _s, day in ids)),
             frozen_at=round_.closes_at,
         )
         half = len(ids) // 2

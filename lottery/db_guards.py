@@ -77,6 +77,15 @@ def _postgres(draw_columns: set[str], column_cast=lambda c: c):
     changed = lambda columns: " OR ".join(  # noqa: E731
         f"NEW.{column_cast(c)} IS DISTINCT FROM OLD.{column_cast(c)}" for c in columns
     )
+    # Counted once after the freeze (an early migration installs this before the column exists).
+    days_counted_once = (
+        """
+          IF OLD.entrant_days IS NOT NULL AND NEW.entrant_days IS DISTINCT FROM OLD.entrant_days THEN
+            RAISE EXCEPTION 'suanli: entrants per day are counted once' USING ERRCODE = 'integrity_constraint_violation';
+          END IF;"""
+        if "entrant_days" in draw_columns
+        else ""
+    )
     return [
         f"""
         CREATE OR REPLACE FUNCTION lottery_draw_guard() RETURNS trigger AS $$
@@ -100,7 +109,7 @@ def _postgres(draw_columns: set[str], column_cast=lambda c: c):
              OR (OLD.beacon_signature <> '' AND NEW.beacon_signature IS DISTINCT FROM OLD.beacon_signature)
              OR (OLD.beacon_value <> '' AND NEW.beacon_value IS DISTINCT FROM OLD.beacon_value) THEN
             RAISE EXCEPTION 'suanli: a beacon value is set once' USING ERRCODE = 'integrity_constraint_violation';
-          END IF;
+          END IF;{days_counted_once}
           RETURN NEW;
         END $$ LANGUAGE plpgsql;
         """,
@@ -159,10 +168,11 @@ def _postgres(draw_columns: set[str], column_cast=lambda c: c):
           END IF;
           RETURN NULL;
         END $$ LANGUAGE plpgsql
-        -- The transition table has no statistics, so the planner guesses a few rows and
-        -- probes the applications index once per entry (about 3 s of CPU for a million);
-        -- one hash join over both sets costs about a second. JIT only adds compile time.
-        SET enable_nestloop = off SET work_mem = '256MB' SET jit = off;
+        -- Entries are the winners (a few thousand at most, in one statement) and then one
+        -- changed entrant at a time: probing the indexes per entry is the right plan. Forcing
+        -- hash joins instead (as when every entrant had an entry) read all the applications of
+        -- every round, about half a second per draw. JIT only adds compile time.
+        SET jit = off;
         """,
         "DROP TRIGGER IF EXISTS lottery_entry_insert_guard ON lottery_drawentry;",
         "CREATE TRIGGER lottery_entry_insert_guard AFTER INSERT ON lottery_drawentry "
@@ -239,6 +249,15 @@ def _sqlite(draw_columns: set[str]):
         "OR (OLD.beacon_signature <> '' AND NEW.beacon_signature IS NOT OLD.beacon_signature) "
         "OR (OLD.beacon_value <> '' AND NEW.beacon_value IS NOT OLD.beacon_value) "
         "BEGIN SELECT RAISE(ABORT, 'suanli: a beacon value is set once'); END;",
+        *(
+            [
+                "CREATE TRIGGER IF NOT EXISTS lottery_draw_days_guard BEFORE UPDATE ON lottery_draw "
+                "WHEN OLD.entrant_days IS NOT NULL AND NEW.entrant_days IS NOT OLD.entrant_days "
+                "BEGIN SELECT RAISE(ABORT, 'suanli: entrants per day are counted once'); END;"
+            ]
+            if "entrant_days" in draw_columns
+            else []
+        ),
         "CREATE TRIGGER IF NOT EXISTS lottery_entry_guard BEFORE UPDATE ON lottery_drawentry "
         f"WHEN {changed(ENTRY_DRAWN)} "
         "BEGIN SELECT RAISE(ABORT, 'suanli: a drawn ticket, rank or outcome cannot be changed'); END;",
@@ -310,6 +329,7 @@ def uninstall(connection) -> None:
                 "lottery_draw_completed_guard",
                 "lottery_draw_entrants_guard",
                 "lottery_draw_beacon_guard",
+                "lottery_draw_days_guard",
                 "lottery_entry_guard",
                 "lottery_entry_insert_guard",
                 "lottery_entry_parent_guard",

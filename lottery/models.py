@@ -56,9 +56,14 @@ class Draw(models.Model):
     entrant_application_ids = models.TextField(
         _("entrant application ids"), blank=True, editable=False
     )
-    # Entrants per stratum and per day of submission, counted at the freeze: the fairness
-    # test on the transparency page compares the winners' shares with these.
+    # Entrants per stratum ({"strata": {code: n}}), counted at the freeze: the fairness test on
+    # the transparency page compares the winners' shares with these.
     entrant_counts = models.JSONField(_("entrant counts"), default=dict, blank=True, editable=False)
+    # Entrants per local day of submission ({"2026-11-03": n, ...}), for the same test. Counted
+    # once, by a task right after the freeze commits, from the frozen application ids: inside
+    # the freeze it cost as much as the rest of it on a million entrants, and nothing published
+    # needs it. None until counted; the database refuses a second count (lottery.db_guards).
+    entrant_days = models.JSONField(_("entrant days"), null=True, blank=True, editable=False)
     excluded_count = models.PositiveIntegerField(
         _("excluded count"),
         default=0,

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.db.models.functions import Collate, TruncDate
 from django.utils import timezone
@@ -84,13 +84,9 @@ def beacon_of(draw: Draw) -> pure.Beacon:
 
 
 def entrants_of(draw: Draw) -> tuple[list[str], list[str]]:
-    """The frozen entrants (refs, strata) sorted by ref, from the hashed text itself.
-    References and strata never contain a tab or a newline, so one split does it."""
-    text = draw.entrants_lines
-    if not text:
-        return [], []
-    parts = text[:-1].replace("\n", "\t").split("\t")
-    return parts[0::2], parts[1::2]
+    """The frozen entrants (refs, strata) sorted by ref, from the hashed text itself, checked
+    whole on the way (each line one valid reference and stratum)."""
+    return pure.entrants_from_text(draw.entrants_lines)
 
 
 def _beacon_for_announcement(
@@ -279,20 +275,19 @@ def draw_freeze(*, draw: Draw, now: datetime | None = None) -> bool:
         pending = draw_needs_review_count(draw=locked)
         if pending and (round.review_deadline is None or now < round.review_deadline):
             return False
-        refs, strata, ids, days = _eligible_entrants(round)
-        pure.validate_entrants(refs, strata)
+        text, ids = _eligible_entrants(round)
+        refs, strata = pure.entrants_from_text(text)  # every line checked, in one pass
         sorted_refs, strata = pure.sort_entrants(refs, strata)
         if sorted_refs is not refs:  # the database's order was not byte order: follow refs
             ids_by_ref = dict(zip(refs, ids, strict=True))
             ids = [ids_by_ref[r] for r in sorted_refs]
+            text = pure.entrants_text(sorted_refs, strata)
         refs = sorted_refs
-        digest = pure.entrants_digest(refs, strata)
-        locked.entrants_lines = (
-            "\n".join(map("\t".join, zip(refs, strata, strict=True))) + "\n" if refs else ""
-        )
+        digest = pure.text_digest(text)
+        locked.entrants_lines = text
         locked.entrant_application_ids = ",".join(ids)
-        # Entrants per stratum and per day of submission (local date), for the fairness test.
-        locked.entrant_counts = {"strata": dict(Counter(strata)), "days": dict(Counter(days))}
+        # Entrants per stratum, for the fairness test (per day: draw_entrant_days_count).
+        locked.entrant_counts = {"strata": dict(Counter(strata))}
         locked.entrants_digest = digest
         locked.entrants_count = len(refs)
         locked.excluded_count = pending
@@ -324,35 +319,31 @@ def draw_freeze(*, draw: Draw, now: datetime | None = None) -> bool:
         )
         draw_pk = locked.pk
         transaction.on_commit(lambda: _enqueue_entrants_notify(draw_pk))
+        transaction.on_commit(lambda: _enqueue_entrant_days_count(draw_pk))
     return True
 
 
-def _eligible_entrants(round: Round) -> tuple[list[str], list[str], list[str], list[str]]:
-    """References, strata, application ids (as text) and local days of submission (ISO) of
-    the round's eligible applications, in byte order of reference where the database can sort
-    that way; one read, so the counts per day are of exactly these entrants.
+def _eligible_entrants(round: Round) -> tuple[str, list[str]]:
+    """The round's eligible applications as an entrants text (``ref TAB stratum LF`` lines, as
+    published) and their application ids (as text) in the same order: byte order of reference
+    where the database can sort that way (the order is checked again in Python).
 
     On PostgreSQL the database joins each column into one text value: a million entrants
-    arrive as three strings to split instead of a million row tuples built and unpacked."""
+    arrive as two strings instead of a million row tuples built and unpacked, and the text is
+    already the one to publish and hash."""
     eligible = Application.objects.filter(round=round, status=Application.Status.ELIGIBLE)
-    columns = eligible.annotate(day=TruncDate("submitted_at")).values_list(
-        "reference", "stratum", "id", "day"
-    )
+    columns = eligible.values_list("reference", "stratum", "id")
     if connection.vendor != "postgresql":
         rows = list(columns.order_by("reference"))
-        return (
-            [r[0] for r in rows],
-            [r[1] for r in rows],
-            [str(r[2]) for r in rows],
-            [r[3].isoformat() for r in rows],
-        )
+        return "".join(f"{ref}\t{stratum}\n" for ref, stratum, _id in rows), [
+            str(r[2]) for r in rows
+        ]
     sql, params = columns.order_by(Collate("reference", "C")).query.sql_with_params()
-    # One sort feeds the aggregates in the same pass, so line i, id i and day i are the same
-    # application; the byte order itself is checked again in Python (sort_entrants).
+    # One sort feeds both aggregates in the same pass, so line i and id i are the same
+    # application.
     joined = (
         "SELECT string_agg(e.reference || E'\\t' || e.stratum, E'\\n'), "  # noqa: S608 - Django's SQL
-        "string_agg(e.id::text, ','), string_agg(to_char(e.day, 'YYYY-MM-DD'), ',') "
-        f"FROM ({sql}) AS e"
+        f"string_agg(e.id::text, ',') FROM ({sql}) AS e"
     )
     with connection.cursor() as cursor:
         # For this transaction only: sort a million references in memory rather than in
@@ -360,13 +351,81 @@ def _eligible_entrants(round: Round) -> tuple[list[str], list[str], list[str], l
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(joined, params)
-        lines, ids, days = cursor.fetchone()
+        lines, ids = cursor.fetchone()
     if not lines:
-        return [], [], [], []
-    # A tab or newline inside a value would shift the columns; it would also fail the
-    # reference and stratum validation that follows, so nothing odd gets through.
-    fields = lines.replace("\n", "\t").split("\t")
-    return fields[0::2], fields[1::2], ids.split(","), days.split(",")
+        return "", []
+    # A tab or newline inside a value would shift the columns: entrants_from_text refuses it.
+    return lines + "\n", ids.split(",")
+
+
+def _enqueue_entrant_days_count(draw_pk: int) -> None:
+    from lottery.tasks import draw_entrant_days_count_task
+
+    draw_entrant_days_count_task.delay(draw_pk)
+
+
+# Application ids per query when counting entrants per day without PostgreSQL: well under
+# SQLite's limit on query parameters (32766).
+DAYS_COUNT_BATCH = 5000
+
+
+def _entrants_per_day(draw_pk: int, ids: list[str]) -> Counter[str]:
+    """Applications ``ids`` per local day of submission (ISO date: count)."""
+    days: Counter[str] = Counter()
+    if connection.vendor == "postgresql":
+        # One join in the database, from the draw's own text of ids: about a second for a
+        # million, where batches of ids sent from here took ten.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT (a.submitted_at AT TIME ZONE %s)::date, count(*) "
+                "FROM lottery_draw d "
+                "CROSS JOIN unnest(string_to_array(d.entrant_application_ids, ',')::bigint[]) "
+                "AS f(id) JOIN applications_application a ON a.id = f.id "
+                "WHERE d.id = %s GROUP BY 1",
+                [timezone.get_current_timezone_name(), draw_pk],
+            )
+            for day, n in cursor.fetchall():
+                days[day.isoformat()] += n
+        return days
+    for start in range(0, len(ids), DAYS_COUNT_BATCH):
+        rows = (
+            Application.objects.filter(id__in=ids[start : start + DAYS_COUNT_BATCH])
+            .annotate(day=TruncDate("submitted_at"))
+            .values("day")
+            .annotate(n=Count("id"))
+            .values_list("day", "n")
+        )
+        for day, n in rows:
+            days[day.isoformat()] += n
+    return days
+
+
+def draw_entrant_days_count(*, draw: Draw) -> bool:
+    """Count the frozen entrants per local day of submission (Draw.entrant_days), once.
+
+    Runs after the freeze commits (a task, and the beat's safety net): from the frozen
+    application ids, so the counts are of exactly the entrants whatever happens to the
+    applications later. Returns False if already counted or not frozen yet."""
+    if Draw.objects.filter(pk=draw.pk, entrant_days__isnull=False).exists():
+        return False
+    frozen = Draw.objects.filter(pk=draw.pk).values_list("state", "entrant_application_ids")
+    state, ids_text = frozen.get()
+    if state == Draw.State.ANNOUNCED:
+        return False
+    ids = ids_text.split(",") if ids_text else []
+    days = _entrants_per_day(draw.pk, ids)
+    if sum(days.values()) != len(ids):
+        raise IntegrityError(
+            f"draw {draw.pk}: {len(ids) - sum(days.values())} entrant applications are missing"
+        )
+    with transaction.atomic():
+        # Counted once: a second worker that counted at the same time writes nothing.
+        written = Draw.objects.filter(pk=draw.pk, entrant_days__isnull=True).update(
+            entrant_days=dict(sorted(days.items()))
+        )
+    if written:
+        logger.info("draw %s: entrants per day counted (%d days)", draw.pk, len(days))
+    return bool(written)
 
 
 def _enqueue_entrants_notify(draw_pk: int) -> None:
@@ -651,11 +710,14 @@ def _insert_results(
 
         with connection.cursor() as cursor:
             raw = cursor.cursor  # the psycopg cursor: COPY is the fast path for the blocks
+            # Binary: the lines go as they are. In text format every tab and newline in them
+            # (seven per entrant) is escaped here and unescaped by the server.
             with raw.copy(
                 "COPY lottery_drawranking (draw_id, first_rank, last_rank, first_ticket, lines) "
-                "FROM STDIN",
+                "FROM STDIN (FORMAT BINARY)",
                 writer=QueuedLibpqWriter(raw),
             ) as copy:
+                copy.set_types(["bigint", "integer", "integer", "varchar", "text"])
                 for first, last, first_ticket, lines in blocks:
                     copy.write_row((draw.pk, first, last, first_ticket, lines))
                 while_inserting(hasher.hexdigest())
@@ -708,10 +770,9 @@ def draw_execute(*, draw: Draw, now: datetime | None = None) -> Draw:
                 raise DrawNotReadyError(_("The entrants have not been frozen yet."))
             if not locked.has_beacon_value:
                 raise DrawNotReadyError(_("The beacon value is not known yet."))
-            refs, strata = entrants_of(locked)
+            refs, strata = entrants_of(locked)  # checked whole as they are read
             quotas = quotas_of(locked)
             beacon = pure.validate_beacon(beacon_of(locked))
-            pure.validate_entrants(refs, strata)
             # The independent recomputation starts now, in a process of its own, and is
             # awaited only once this process has computed and stored its own result.
             recomputation = cross_check.Recomputation(
@@ -726,7 +787,9 @@ def draw_execute(*, draw: Draw, now: datetime | None = None) -> Draw:
                 locked.entrant_application_ids,
                 timeout=CROSS_CHECK_TIMEOUT_SECONDS,
             )
-            data = pure.DrawInput(locked.draw_id, locked.winners, quotas, refs, strata, beacon)
+            data = pure.DrawInput(
+                locked.draw_id, locked.winners, quotas, refs, strata, beacon, locked.entrants_lines
+            )
             result = pure.run_draw(data)
             ids = locked.entrant_application_ids.split(",") if refs else []
             if len(ids) != len(refs):
@@ -967,7 +1030,7 @@ def draws_advance(*, now: datetime | None = None) -> dict[str, int]:
     from lottery import tasks
 
     now = now or timezone.now()
-    counts = {"announced": 0, "freeze": 0, "beacon": 0, "execute": 0}
+    counts = {"announced": 0, "freeze": 0, "beacon": 0, "execute": 0, "days": 0}
     for round in Round.objects.filter(opens_at__lte=now, draw__isnull=True):
         try:
             draw_announce(round=round, now=now)
@@ -999,4 +1062,10 @@ def draws_advance(*, now: datetime | None = None) -> dict[str, int]:
         ):
             transaction.on_commit(lambda pk=draw_pk: tasks.draw_beacon_task.delay(pk))
             counts["beacon"] += 1
+    # The freeze enqueues the count of entrants per day as it commits; should that task be
+    # lost (a broker outage at that moment), this picks the draw up again.
+    uncounted = Draw.objects.exclude(state=Draw.State.ANNOUNCED).filter(entrant_days__isnull=True)
+    for draw_pk in uncounted.values_list("pk", flat=True):
+        transaction.on_commit(lambda pk=draw_pk: tasks.draw_entrant_days_count_task.delay(pk))
+        counts["days"] += 1
     return counts

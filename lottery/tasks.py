@@ -44,6 +44,11 @@ def draw_execute_task(draw_pk: int) -> str:
 
 
 @shared_task(ignore_result=True)
+def draw_entrant_days_count_task(draw_pk: int) -> bool:
+    return services.draw_entrant_days_count(draw=Draw.objects.get(pk=draw_pk))
+
+
+@shared_task(ignore_result=True)
 def draw_entrants_notify_task(draw_pk: int, start: int = 0) -> int | None:
     """Send the digest e-mails one batch at a time, re-enqueuing itself for the next batch."""
     following = services.draw_entrants_notify(draw=Draw.objects.get(pk=draw_pk), start=start)

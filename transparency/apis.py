@@ -109,6 +109,10 @@ class SubmissionDayRowSerializer(serializers.Serializer):
 class DayTestRowSerializer(serializers.Serializer):
     round = serializers.CharField()
     draw_id = serializers.CharField()
+    days_counted = serializers.BooleanField(
+        help_text="False for the few minutes after a freeze while entrants per day are counted: "
+        "the test and the submission days are then left out."
+    )
     statistic = serializers.FloatField(
         help_text="Chi-square statistic, winners' days against entrants'."
     )

@@ -83,7 +83,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "entrant_share",
         "winner_share",
     ),
-    "fairness_tests": ("round", "draw_id", "statistic", "degrees_of_freedom", "p_value"),
+    "fairness_tests": (
+        "round",
+        "draw_id",
+        "days_counted",
+        "statistic",
+        "degrees_of_freedom",
+        "p_value",
+    ),
     "applications_per_day": ("round", "day", "applications"),
 }
 
@@ -305,7 +312,12 @@ def table(figures: dict[str, Any], scope: str, name: str) -> list[dict[str, Any]
         ]
     if name == "fairness_tests":
         return [
-            {"round": draw["round"], "draw_id": draw["draw_id"], **draw["submission_day_test"]}
+            {
+                "round": draw["round"],
+                "draw_id": draw["draw_id"],
+                "days_counted": draw["submission_days_counted"],
+                **draw["submission_day_test"],
+            }
             for draw in figures["fairness"]
             if draw["round"] in rounds
         ]

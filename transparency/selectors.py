@@ -506,13 +506,17 @@ def _fairness(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
     days: dict[int, dict[dt.date, dict[str, int]]] = defaultdict(
         lambda: defaultdict(lambda: {"entrants": 0, "winners": 0})
     )
-    for round_id, draw_key, counts in Draw.objects.filter(state=Draw.State.COMPLETED).values_list(
-        "round_id", "draw_id", "entrant_counts"
-    ):
+    days_counted: dict[int, bool] = {}
+    for round_id, draw_key, counts, entrant_days in Draw.objects.filter(
+        state=Draw.State.COMPLETED
+    ).values_list("round_id", "draw_id", "entrant_counts", "entrant_days"):
         draw_ids[round_id] = draw_key
         for stratum, n in (counts or {}).get("strata", {}).items():
             strata[round_id][stratum]["entrants"] += n
-        for day, n in (counts or {}).get("days", {}).items():
+        # Counted by a task just after the freeze, long before the beacon; None only if that
+        # count is still to come (then the days are left out, not shown as zeros).
+        days_counted[round_id] = entrant_days is not None
+        for day, n in (entrant_days or {}).items():
             days[round_id][dt.date.fromisoformat(day)]["entrants"] += n
     drawn_winners = DrawEntry.objects.filter(
         drawn_outcome=DrawEntry.Outcome.WINNER, draw__state=Draw.State.COMPLETED
@@ -534,7 +538,7 @@ def _fairness(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entrants = sum(c["entrants"] for c in strata[r["id"]].values())
         winners = sum(c["winners"] for c in strata[r["id"]].values())
         opened = timezone.localdate(r["opens_at"])
-        ordered_days = sorted(days[r["id"]].items())
+        ordered_days = sorted(days[r["id"]].items()) if days_counted[r["id"]] else []
         test = winners_match_entrants(
             [cell["entrants"] for _day, cell in ordered_days],
             [cell["winners"] for _day, cell in ordered_days],
@@ -564,6 +568,7 @@ def _fairness(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     }
                     for day, cell in ordered_days
                 ],
+                "submission_days_counted": days_counted[r["id"]],
                 "submission_day_test": {
                     "statistic": test.statistic,
                     "degrees_of_freedom": test.degrees_of_freedom,

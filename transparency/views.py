@@ -217,6 +217,7 @@ def _sections(figures: dict[str, Any], scope: str) -> dict[str, Any]:
                 "winners": draw["winners"],
                 "strata": strata,
                 "days": days,
+                "days_counted": draw["submission_days_counted"],
                 "day_test": draw["submission_day_test"],
                 "strata_chart": _svg(
                     charts.bar_chart(

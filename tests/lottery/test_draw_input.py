@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,9 @@ from lottery.draw import (
     drand_first_round_after,
     drand_round_time,
     draw_from_input,
+    entrants_digest,
+    entrants_from_text,
+    entrants_text,
     parse_input,
     validate_beacon_schedule,
 )
@@ -76,6 +80,33 @@ def test_bad_input_is_refused_naming_the_field(data, field):
         draw_from_input(data)
     assert caught.value.field == field
     assert str(caught.value).startswith(field)
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("A-1\tx\nB-2\ty", "entrants"),  # the last line without its newline
+        ("A-1\tx\nB-2\n", "entrants[1]"),  # no stratum
+        ("A-1\tx\tz\n", "entrants[0]"),  # a tab inside the stratum
+        ("A-1\tx\nb-2\ty\n", "entrants[1].ref"),  # lower case reference
+        ("A-1\tX\n", "entrants[0].stratum"),  # upper case stratum
+        (f"{'A' * 33}\tx\n", "entrants[0].ref"),  # 33 characters
+        ("\tx\n", "entrants[0].ref"),  # empty reference
+    ],
+)
+def test_a_malformed_entrants_text_is_refused_naming_the_line(text, field):
+    with pytest.raises(DrawInputError) as caught:
+        entrants_from_text(text)
+    assert caught.value.field == field
+
+
+def test_an_entrants_text_reads_back_to_its_entrants_and_digest():
+    refs, strata = ["A-1", "B-2", "C-3"], ["x", "", "first-time"]
+    text = entrants_text(refs, strata)
+    assert text == "A-1\tx\nB-2\t\nC-3\tfirst-time\n"
+    assert entrants_from_text(text) == (refs, strata)
+    assert entrants_from_text("") == ([], [])
+    assert entrants_digest(refs, strata) == hashlib.sha256(text.encode()).hexdigest()
 
 
 def test_a_draw_before_the_beacon_value_exists_is_refused():

@@ -144,6 +144,17 @@ def test_a_beacon_value_once_set_cannot_be_replaced():
     _refused(lambda: Draw.objects.filter(pk=draw.pk).update(beacon_value="second"))
 
 
+def test_entrants_per_day_once_counted_cannot_be_replaced():
+    round_ = make_round()
+    add_entrants(round_, 2)
+    draw = services.draw_announce(round=round_, now=round_.opens_at)
+    services.draw_freeze(draw=draw, now=round_.closes_at)
+    assert services.draw_entrant_days_count(draw=draw)
+    _refused(lambda: Draw.objects.filter(pk=draw.pk).update(entrant_days={"2026-01-01": 9}))
+    _refused(lambda: Draw.objects.filter(pk=draw.pk).update(entrant_days=None))
+    assert services.draw_entrant_days_count(draw=draw) is False
+
+
 def test_draw_events_are_append_only(completed):
     event = DrawEvent.objects.filter(draw=completed).first()
     _refused(lambda: DrawEvent.objects.filter(pk=event.pk).update(kind="withdrawal"))

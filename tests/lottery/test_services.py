@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 from django.core import mail
-from django.utils import translation
+from django.utils import timezone, translation
 
 from applications.models import Application
 from core.models import AuditEvent
@@ -159,6 +159,52 @@ def test_needs_review_without_deadline_blocks_until_staff_decide():
     assert services.draw_freeze(draw=draw, now=CLOSE_PLUS(days=30))
     draw.refresh_from_db()
     assert draw.entrants_count == 3 and draw.excluded_count == 0
+
+
+def test_entrants_per_day_are_counted_after_the_freeze_from_the_frozen_entrants(
+    django_capture_on_commit_callbacks,
+):
+    round_ = make_round()
+    entrants = add_entrants(round_, 4)
+    # Two on the round's first day, one on the next, one four days later (local dates).
+    for application, days_later in zip(entrants, (0, 0, 1, 4), strict=True):
+        Application.objects.filter(pk=application.pk).update(
+            submitted_at=round_.opens_at + dt.timedelta(days=days_later, hours=1)
+        )
+    first_day = timezone.localdate(round_.opens_at + dt.timedelta(hours=1))
+    draw = services.draw_announce(round=round_, now=round_.opens_at)
+    # The count is not part of the freeze: it is a task the freeze enqueues as it commits.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert services.draw_freeze(draw=draw, now=round_.closes_at)
+    draw.refresh_from_db()
+    assert draw.entrant_days is None
+    # What happens to the applications after the freeze does not change who entered.
+    Application.objects.filter(pk=entrants[0].pk).update(status=Application.Status.WITHDRAWN)
+    add_entrants(round_, 1)
+    for callback in callbacks:
+        callback()
+    draw.refresh_from_db()
+    assert draw.entrant_days == {
+        first_day.isoformat(): 2,
+        (first_day + dt.timedelta(days=1)).isoformat(): 1,
+        (first_day + dt.timedelta(days=4)).isoformat(): 1,
+    }
+    assert services.draw_entrant_days_count(draw=draw) is False  # counted once
+
+
+def test_beat_counts_entrants_per_day_when_the_freeze_task_was_lost(
+    django_capture_on_commit_callbacks,
+):
+    round_ = make_round()
+    add_entrants(round_, 3)
+    draw = services.draw_announce(round=round_, now=round_.opens_at)
+    with django_capture_on_commit_callbacks(execute=False):  # its tasks never reach a worker
+        services.draw_freeze(draw=draw, now=round_.closes_at)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.draws_advance(now=CLOSE_PLUS(minutes=2))["days"] == 1
+    draw.refresh_from_db()
+    assert sum(draw.entrant_days.values()) == 3
+    assert services.draws_advance(now=CLOSE_PLUS(minutes=3))["days"] == 0
 
 
 def CLOSE_PLUS(**delta):
@@ -478,6 +524,7 @@ def test_beat_advance_runs_the_whole_lifecycle(django_capture_on_commit_callback
     assert counts["freeze"] == 1
     draw = Draw.objects.get()
     assert draw.state == Draw.State.FROZEN
+    assert sum(draw.entrant_days.values()) == 5  # counted by the task the freeze enqueued
     with django_capture_on_commit_callbacks(execute=True):
         services.draw_declared_value_enter(
             draw=draw, value="8 8", actor=None, now=CLOSE_PLUS(hours=1)
@@ -490,6 +537,7 @@ def test_beat_advance_runs_the_whole_lifecycle(django_capture_on_commit_callback
             "freeze": 0,
             "beacon": 0,
             "execute": 0,
+            "days": 0,
         }
 
 

@@ -91,7 +91,9 @@ def grant_made(
     return grant
 
 
-def draw_made(round_: Round, entrants: list[tuple[Application, str, str]]) -> Draw:
+def draw_made(
+    round_: Round, entrants: list[tuple[Application, str, str]], *, days_counted: bool = True
+) -> Draw:
     """A completed draw with the given (application, stratum, drawn outcome) entrants, in rank
     order, stored as the real draw stores them (ranking blocks, an entry per winner). Rows
     only: running the real draw needs a beacon, tested in tests/lottery."""
@@ -108,12 +110,12 @@ def draw_made(round_: Round, entrants: list[tuple[Application, str, str]]) -> Dr
         announced_at=now,
         entrants_digest="a" * 64,
         entrants_count=len(entrants),
-        entrant_counts={
-            "strata": dict(Counter(stratum for _a, stratum, _o in entrants)),
-            "days": dict(
-                Counter(timezone.localdate(a.submitted_at).isoformat() for a, _s, _o in entrants)
-            ),
-        },
+        entrant_counts={"strata": dict(Counter(stratum for _a, stratum, _o in entrants))},
+        entrant_days=dict(
+            Counter(timezone.localdate(a.submitted_at).isoformat() for a, _s, _o in entrants)
+        )
+        if days_counted
+        else None,
         frozen_at=now,
     )
     positions, waitlist = [], 0

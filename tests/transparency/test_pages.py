@@ -176,6 +176,37 @@ def test_a_draw_that_favoured_early_applicants_is_flagged(client, db):
     assert test[0]["p_value"] < 0.01
 
 
+def test_a_draw_whose_entrants_per_day_are_still_being_counted_says_so(client, db):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.factories import ApplicationFactory, RoundFactory
+
+    from .factories import draw_made
+
+    opened = timezone.now() - dt.timedelta(days=20)
+    round_ = RoundFactory(
+        code="counting-1", opens_at=opened, closes_at=opened + dt.timedelta(days=3)
+    )
+    entrants = [
+        (ApplicationFactory(round=round_, submitted_at=opened + dt.timedelta(days=i % 3)), "", o)
+        for i, o in enumerate(["winner"] * 10 + ["waitlist"] * 50)
+    ]
+    draw_made(round_, entrants, days_counted=False)
+    page = client.get("/en/transparency/?scope=round:counting-1").content.decode()
+    assert "still being counted" in page
+    assert "No sign of bias" not in page and "Look into this" not in page
+    assert (
+        "正在统计" in client.get("/zh-hans/transparency/?scope=round:counting-1").content.decode()
+    )
+    tables = client.get("/en/transparency/figures.json?scope=round:counting-1").json()["tables"]
+    assert tables["fairness_tests"][0]["days_counted"] is False
+    assert tables["fairness_tests"][0]["p_value"] is None
+    assert tables["fairness_days"] == []
+    assert sum(row["entrants"] for row in tables["fairness_strata"]) == 60  # strata still shown
+
+
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_pages_work_before_anything_happened(client, db, language):
     dashboard = client.get(f"/{language}/transparency/")
