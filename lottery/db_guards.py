@@ -151,13 +151,26 @@ def _postgres(draw_columns: set[str], column_cast=lambda c: c):
                      WHERE d.state = 'completed' AND i.drawn_outcome <> 'waitlist') THEN
             RAISE EXCEPTION 'suanli: no winner can be added to a completed draw' USING ERRCODE = 'integrity_constraint_violation';
           END IF;
-          -- Every entry is exactly its line of the published ranking.
-          IF EXISTS (SELECT 1 FROM inserted i WHERE NOT EXISTS (
-                       SELECT 1 FROM lottery_drawranking k
-                       WHERE k.draw_id = i.draw_id AND i.rank BETWEEN k.first_rank AND k.last_rank
-                         AND strpos(k.lines, E'\n' || i.reference || E'\t' || i.rank || E'\t'
-                                    || i.stratum || E'\t' || i.ticket || E'\t' || i.application_id
-                                    || E'\t' || coalesce(i.waitlist_position::text, '') || E'\n') > 0)) THEN
+          -- Every entry is exactly a line of the published ranking (its rank is in the line,
+          -- so the line can only be in the block of that rank). Each block the entries fall in
+          -- is read and split once: searching it once per entry read the same 50 KB again for
+          -- every winner (0.2 s for a thousand).
+          IF EXISTS (
+               WITH touched AS (
+                 SELECT DISTINCT b.id FROM inserted i CROSS JOIN LATERAL (
+                   SELECT k.id FROM lottery_drawranking k
+                   WHERE k.draw_id = i.draw_id AND k.first_rank <= i.rank
+                   ORDER BY k.first_rank DESC LIMIT 1) b
+               ), published AS (
+                 SELECT k.draw_id, l.line FROM lottery_drawranking k JOIN touched t ON t.id = k.id
+                 CROSS JOIN LATERAL unnest(string_to_array(k.lines, E'\n')) AS l(line)
+               )
+               SELECT 1 FROM inserted i WHERE NOT EXISTS (
+                 SELECT 1 FROM published p
+                 WHERE p.draw_id = i.draw_id
+                   AND p.line = i.reference || E'\t' || i.rank || E'\t' || i.stratum || E'\t'
+                                || i.ticket || E'\t' || i.application_id || E'\t'
+                                || coalesce(i.waitlist_position::text, ''))) THEN
             RAISE EXCEPTION 'suanli: a draw entry must be its line of the published ranking' USING ERRCODE = 'integrity_constraint_violation';
           END IF;
           IF EXISTS (SELECT 1 FROM inserted i

@@ -80,6 +80,21 @@ def test_a_kept_entry_is_exactly_its_line_of_the_ranking(completed):
     assert DrawEntry.objects.get(pk=kept.pk).ticket == waiting.ticket
 
 
+def test_a_kept_entry_is_checked_against_the_block_of_its_rank(monkeypatch):
+    """Ranking blocks of two ranks: an entry in the third block is taken as published, and
+    one claiming another block's rank is refused."""
+    monkeypatch.setattr(services, "RANKING_BLOCK", 2)
+    round_ = make_round(winners=1)
+    add_entrants(round_, 7)
+    draw = completed_declared_draw(round_)
+    assert DrawRanking.objects.filter(draw=draw).count() == 4
+    waiting = next(e for e in results_of(draw) if e.rank == 5)
+    _refused(lambda: DrawEntry(**{**_fields(waiting), "rank": 3}).save(force_insert=True))
+    _refused(lambda: DrawEntry(**{**_fields(waiting), "rank": 7}).save(force_insert=True))
+    DrawEntry(**_fields(waiting)).save(force_insert=True)
+    assert DrawEntry.objects.get(draw=draw, rank=5).reference == waiting.reference
+
+
 def _fields(entry: DrawEntry) -> dict:
     names = ["draw_id", "application_id", "reference", "stratum", "ticket", "rank"]
     names += ["drawn_outcome", "waitlist_position", "outcome"]
