@@ -402,6 +402,18 @@ def test_execute_refuses_a_ranking_whose_stored_text_differs_from_the_recomputat
     assert not DrawRanking.objects.exists() and not DrawEntry.objects.exists()
 
 
+def test_execute_refuses_a_draw_hashed_from_other_entrants_than_those_published(monkeypatch):
+    """Fault injection: the draw's digest of the entrants text is wrong (so are its seed and
+    tickets); the recomputation, which hashes the published text itself, refuses it."""
+    draw = _declared_draw_ready()
+    monkeypatch.setattr(pure, "text_digest", lambda text: "0" * 64)
+    with pytest.raises(services.FairnessCheckError, match="entrants digest"):
+        services.draw_execute(draw=draw, now=CLOSE_PLUS(hours=2))
+    draw.refresh_from_db()
+    assert draw.state == Draw.State.FROZEN
+    assert not DrawRanking.objects.exists()
+
+
 def test_execute_checks_in_its_own_process_when_the_recomputation_process_fails(
     monkeypatch, caplog
 ):
