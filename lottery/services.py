@@ -418,11 +418,10 @@ def draw_entrant_days_count(*, draw: Draw) -> bool:
         raise IntegrityError(
             f"draw {draw.pk}: {len(ids) - sum(days.values())} entrant applications are missing"
         )
-    with transaction.atomic():
-        # Counted once: a second worker that counted at the same time writes nothing.
-        written = Draw.objects.filter(pk=draw.pk, entrant_days__isnull=True).update(
-            entrant_days=dict(sorted(days.items()))
-        )
+    # Counted once: a second worker that counted at the same time writes nothing.
+    written = Draw.objects.filter(pk=draw.pk, entrant_days__isnull=True).update(
+        entrant_days=dict(sorted(days.items()))
+    )
     if written:
         logger.info("draw %s: entrants per day counted (%d days)", draw.pk, len(days))
     return bool(written)
