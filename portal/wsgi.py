@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.conf import settings
@@ -22,3 +23,9 @@ def behind_proxies(app, proxy_count: int):
 
 
 application = behind_proxies(get_wsgi_application(), settings.PROXY_COUNT)
+
+# Everything loaded by now (Django, the apps, their URL, form and template machinery) lives as
+# long as the worker. Moved out of the cyclic collector's reach, those 150,000 objects are no
+# longer walked by every full collection, a 50-65 ms pause in the middle of whichever request
+# triggers it (0.1-1.2 ms after; the draw's results page went over its 50 ms with that pause).
+gc.freeze()
