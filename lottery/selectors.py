@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import F, QuerySet, TextField, Value
 from django.db.models.functions import Concat, StrIndex, Substr
 
+from core.db import server_bound_cursor
 from lottery import draw as pure
 from lottery import ranking
 from lottery.models import Draw, DrawEntry, DrawEvent, DrawRanking
@@ -267,7 +268,7 @@ def draw_page_shown(*, draw_id: str, reference: str) -> DrawPageShown | None:
         )
         WHERE d.draw_id = %s
     """  # noqa: S608 - table and column names come from the models; values are parameters
-    with connection.cursor() as cursor:
+    with server_bound_cursor() as cursor:  # prepared: the deadline's busiest public query
         cursor.execute(sql, [f"\n{reference}\t", ticket, reference, draw_id])
         row = cursor.fetchone()
     if row is None:

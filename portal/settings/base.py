@@ -95,6 +95,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django's cursors bind parameters in the client, so PostgreSQL plans each of their
+    # queries again. The few hot queries that run on a cursor bound by the server
+    # (core.db.server_bound_cursor) are prepared the fifth time a connection runs them and
+    # planned once per connection. (Server binding for every query made the submission's
+    # transaction several times slower under load, so it stays with those few.)
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Shared by web and worker processes, so cache invalidation made by a worker reaches the web.
