@@ -335,9 +335,8 @@ def _eligible_entrants(round: Round) -> tuple[str, list[str]]:
     columns = eligible.values_list("reference", "stratum", "id")
     if connection.vendor != "postgresql":
         rows = list(columns.order_by("reference"))
-        return "".join(f"{ref}\t{stratum}\n" for ref, stratum, _id in rows), [
-            str(r[2]) for r in rows
-        ]
+        text = pure.entrants_text([r[0] for r in rows], [r[1] for r in rows])
+        return text, [str(r[2]) for r in rows]
     sql, params = columns.order_by(Collate("reference", "C")).query.sql_with_params()
     # One sort feeds both aggregates in the same pass, so line i and id i are the same
     # application.
@@ -369,8 +368,8 @@ def _enqueue_entrant_days_count(draw_pk: int) -> None:
 DAYS_COUNT_BATCH = 5000
 
 
-def _entrants_per_day(draw_pk: int, ids: list[str]) -> Counter[str]:
-    """Applications ``ids`` per local day of submission (ISO date: count)."""
+def _entrants_per_day(draw_pk: int) -> Counter[str]:
+    """The draw's frozen entrant applications per local day of submission (ISO date: count)."""
     days: Counter[str] = Counter()
     if connection.vendor == "postgresql":
         # One join in the database, from the draw's own text of ids: about a second for a
@@ -387,6 +386,8 @@ def _entrants_per_day(draw_pk: int, ids: list[str]) -> Counter[str]:
             for day, n in cursor.fetchall():
                 days[day.isoformat()] += n
         return days
+    ids_text = Draw.objects.values_list("entrant_application_ids", flat=True).get(pk=draw_pk)
+    ids = ids_text.split(",") if ids_text else []
     for start in range(0, len(ids), DAYS_COUNT_BATCH):
         rows = (
             Application.objects.filter(id__in=ids[start : start + DAYS_COUNT_BATCH])
@@ -406,17 +407,15 @@ def draw_entrant_days_count(*, draw: Draw) -> bool:
     Runs after the freeze commits (a task, and the beat's safety net): from the frozen
     application ids, so the counts are of exactly the entrants whatever happens to the
     applications later. Returns False if already counted or not frozen yet."""
-    if Draw.objects.filter(pk=draw.pk, entrant_days__isnull=False).exists():
+    state, entrants, counted = Draw.objects.values_list(
+        "state", "entrants_count", "entrant_days"
+    ).get(pk=draw.pk)
+    if counted is not None or state == Draw.State.ANNOUNCED:
         return False
-    frozen = Draw.objects.filter(pk=draw.pk).values_list("state", "entrant_application_ids")
-    state, ids_text = frozen.get()
-    if state == Draw.State.ANNOUNCED:
-        return False
-    ids = ids_text.split(",") if ids_text else []
-    days = _entrants_per_day(draw.pk, ids)
-    if sum(days.values()) != len(ids):
+    days = _entrants_per_day(draw.pk)
+    if sum(days.values()) != entrants:
         raise IntegrityError(
-            f"draw {draw.pk}: {len(ids) - sum(days.values())} entrant applications are missing"
+            f"draw {draw.pk}: {entrants - sum(days.values())} entrant applications are missing"
         )
     # Counted once: a second worker that counted at the same time writes nothing.
     written = Draw.objects.filter(pk=draw.pk, entrant_days__isnull=True).update(
