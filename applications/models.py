@@ -5,7 +5,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from core.history import history_kept
 
 from .cities import CITIES
 
@@ -27,7 +28,7 @@ class CityProgram(models.Model):
     city_zh = models.CharField(_("city (Chinese)"), max_length=60)
     city_en = models.CharField(_("city (English)"), max_length=60)
     contact_email = models.EmailField(_("contact email"))
-    history = HistoricalRecords()
+    history = history_kept()
 
     class Meta:
         verbose_name = _("city program")
@@ -86,7 +87,7 @@ class Round(models.Model):
         help_text=_("Applications still needing review at this time are excluded from the draw."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    history = HistoricalRecords()
+    history = history_kept()
 
     class Meta:
         verbose_name = _("round")
@@ -140,7 +141,7 @@ class Stratum(models.Model):
     position = models.PositiveIntegerField(_("position"), default=0)
     match_cities = models.JSONField(_("matching cities"), default=list, blank=True)
     match_size_bands = models.JSONField(_("matching size bands"), default=list, blank=True)
-    history = HistoricalRecords()
+    history = history_kept()
 
     class Meta:
         verbose_name = _("stratum")
@@ -238,7 +239,7 @@ class Application(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now, db_index=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
-    history = HistoricalRecords(excluded_fields=["submitted_at"])
+    history = history_kept(excluded_fields=["submitted_at"])
 
     class Meta:
         verbose_name = _("application")

@@ -10,7 +10,8 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
+
+from core.history import history_kept
 
 ZERO = Decimal("0")
 
@@ -98,7 +99,7 @@ class Grant(models.Model):
         related_name="+",
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords()
+    history = history_kept()
 
     class Meta:
         verbose_name = _("grant")
@@ -169,7 +170,7 @@ class Tranche(models.Model):
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
     forfeited_at = models.DateTimeField(_("forfeited at"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
-    history = HistoricalRecords()
+    history = history_kept()
 
     class Meta:
         verbose_name = _("tranche")

@@ -8,7 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from core.history import history_kept
 
 
 class Milestone(models.Model):
@@ -115,7 +116,7 @@ class Milestone(models.Model):
     overdue_at = models.DateTimeField(_("overdue since"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords()
+    history = history_kept()
 
     class Meta:
         verbose_name = _("milestone")
