@@ -180,7 +180,8 @@ def queries_per_page(journeys: Journeys) -> dict[str, int]:
         journeys.one(QueriesSinceLastPage())
     if os.environ.get("BENCH_SHOW_SQL"):
         for query in captured.captured_queries:
-            print("SQL", query["sql"][:160])
+            # A server-bound cursor's query (core.db) is logged without its parameters bound.
+            print("SQL", str(query["sql"])[:160])
     return counts
 
 
@@ -192,6 +193,11 @@ def main() -> int:
         "--profile", nargs="*", default=[], help="pages to cProfile", metavar="PAGE"
     )
     parser.add_argument("--top", type=int, default=25, help="lines of each profile")
+    parser.add_argument(
+        "--profile-dump",
+        type=Path,
+        help="folder to write each profile to (pstats files, for callers and callees)",
+    )
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="suanli-pages-"))
@@ -248,6 +254,9 @@ def main() -> int:
             f"{statistics.median(timed['find my reference']) / base:.1f}x (50% needs <= 2x)"
         )
         for name, profile in profiles.items():
+            if args.profile_dump:
+                args.profile_dump.mkdir(parents=True, exist_ok=True)
+                profile.dump_stats(args.profile_dump / (re.sub(r"\W+", "-", name) + ".pstats"))
             text = io.StringIO()
             stats = pstats.Stats(profile, stream=text).strip_dirs()
             print(f"\n--- cProfile of {name}, {args.journeys} requests: by own time ---")
