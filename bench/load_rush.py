@@ -3,7 +3,9 @@
 Starts gunicorn exactly as the README deploys it (production settings, 4 sync workers) on a
 scratch PostgreSQL database of the machine's server and a private redis-server (broker and
 cache; the machine's own Redis is left alone), then drives it with locust
-(bench/locustfile_rush.py) at each concurrency level for a fixed time:
+(bench/locustfile_rush.py) at each concurrency level for a fixed time per scenario, taken in
+turns (3 slices of 10 s each in the full form: trivial, submission, find, then again), so that
+a shared machine's drift in speed touches the baseline as much as what it is compared with:
 
   trivial     GET /healthz: the whole middleware stack and one SELECT 1 (the baseline)
   submission  a founder's whole journey as a browser makes it: form GET (CSRF cookie and token),
@@ -180,6 +182,49 @@ def run_locust(**kwargs) -> dict:
     return locust_result(*start_locust(**kwargs))
 
 
+def percentile(histogram: dict[str, int], requests: int, fraction: float) -> float:
+    """locust's own percentile (stats.calculate_response_time_percentile) on a histogram of
+    rounded milliseconds. Not imported: importing locust patches this process with gevent."""
+    within = int(requests * fraction)
+    counted = 0
+    for value in sorted((int(ms) for ms in histogram), reverse=True):
+        counted += histogram[str(value)]
+        if requests - counted <= within:
+            return value
+    return 0
+
+
+def merged(outcomes: list[dict]) -> dict:
+    """Several runs of one scenario as one: requests and time added up, percentiles taken on
+    the added histograms, confirmations and errors of every run."""
+    entries: dict[str, dict] = {}
+    for name in {name for outcome in outcomes for name in outcome["entries"]}:
+        parts = [outcome["entries"][name] for outcome in outcomes if name in outcome["entries"]]
+        requests = sum(part["requests"] for part in parts)
+        # Each run's rate is its requests over its own time: the time is added up, not the rates.
+        seconds = sum(part["requests"] / part["rps"] for part in parts if part["rps"])
+        histogram: dict[str, int] = {}
+        for part in parts:
+            for ms_rounded, count in part["histogram"].items():
+                histogram[ms_rounded] = histogram.get(ms_rounded, 0) + count
+        entries[name] = {
+            "requests": requests,
+            "failures": sum(part["failures"] for part in parts),
+            "rps": requests / seconds if seconds else 0.0,
+            **{f"p{p}": percentile(histogram, requests, p / 100) for p in (50, 95, 99)},
+            "max": max(part["max"] or 0 for part in parts),
+            "histogram": histogram,
+        }
+    return {
+        "entries": entries,
+        "duration": sum(outcome["duration"] for outcome in outcomes),
+        **{
+            key: [item for outcome in outcomes for item in outcome[key]]
+            for key in ("errors", "confirmed", "journey_failures")
+        },
+    }
+
+
 def database_check(confirmed: list) -> dict[str, int]:
     """Rows of the rush round against the confirmations the clients saw."""
     from django.db import connection
@@ -248,9 +293,16 @@ def main() -> int:
     parser.add_argument(
         "--think", type=float, default=1.0, help="seconds between pages in the latency run"
     )
+    parser.add_argument(
+        "--slices",
+        type=int,
+        help="turns per level: each scenario's time split in this many slices, taken in turn "
+        "(default 3; 1 with --short)",
+    )
     args = parser.parse_args()
     levels = args.clients or ([8, 32] if args.short else [8, 32, 128])
     seconds = args.seconds or (5 if args.short else 30)
+    slices = max(1, min(args.slices or (1 if args.short else 3), seconds // 5))
     entrants = args.entrants or (5_000 if args.short else 1_000_000)
 
     folder = Path(tempfile.mkdtemp(prefix="suanli-load-rush-"))
@@ -289,7 +341,8 @@ def main() -> int:
             + (f" --worker-class gthread --threads {args.threads}" if args.threads > 1 else "")
             + " (production settings), PostgreSQL "
             f"{DATABASE}, private Redis; {os.cpu_count()} CPUs; prepared in {prepared:.0f} s "
-            f"(draw of {entrants:,} entrants); {seconds} s per scenario and level"
+            f"(draw of {entrants:,} entrants); {seconds} s per scenario and level, in "
+            f"{slices} turn{'s' if slices > 1 else ''} of {seconds // slices} s"
         )
         print(f"load before: {Path('/proc/loadavg').read_text().split()[:3]}")
         serial_block = 0
@@ -313,9 +366,19 @@ def main() -> int:
             f" {'errors':>6}  notes"
         )
         for clients in levels:
-            trivial = run("TrivialUser", clients)
-            applying = run("ApplicantUser", clients)
-            finding = run("FindReferenceUser", clients)
+            # In turns (trivial, submission, find, then again), each scenario's time split in
+            # equal slices: a shared machine's speed drifts over a minute (the trivial view
+            # measured 909 and 1,254 req/s two minutes apart in one run), and a baseline measured
+            # at other moments than what it is compared with would carry that drift into ratios.
+            turns: dict[str, list[dict]] = {"trivial": [], "applying": [], "finding": []}
+            for _turn in range(slices):
+                for kind, user in (
+                    ("trivial", "TrivialUser"),
+                    ("applying", "ApplicantUser"),
+                    ("finding", "FindReferenceUser"),
+                ):
+                    turns[kind].append(run(user, clients, seconds // slices))
+            trivial, applying, finding = (merged(turns[kind]) for kind in turns)
             confirmed += applying["confirmed"]
             for outcome in (trivial, applying, finding):
                 errors += outcome["errors"] + outcome["journey_failures"]

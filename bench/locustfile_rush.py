@@ -233,6 +233,9 @@ def write_results(environment, **_kwargs) -> None:
             "p95": entry.get_response_time_percentile(0.95),
             "p99": entry.get_response_time_percentile(0.99),
             "max": entry.max_response_time,
+            # Requests per rounded response time (ms), so that load_rush.py can merge the
+            # percentiles of several runs of one scenario.
+            "histogram": {str(ms): count for ms, count in entry.response_times.items()},
         }
     errors = [
         f"{error.name}: {error.error} x{error.occurrences}" for error in stats.errors.values()
